@@ -1,0 +1,27 @@
+/* ltm-poster: generates post texts and publishes them on each account's channel. */
+#include "ltm/error.h"
+#include "ltm/service.h"
+#include "ltm/worker.h"
+
+int main(int argc, char **argv)
+{
+    const ltm_service_def def = {
+        .name = "poster",
+        .summary = "generates post texts and publishes them on each account's channel",
+        .clean_session = 0, /* jobs queued while we are away must wait for us */
+        .settings = ltm_worker_settings,
+        .setting_count = ltm_worker_setting_count,
+    };
+    ltm_service *svc;
+    int rc = ltm_service_init(&def, argc, argv, &svc);
+    if (rc == 1)
+        return 0;
+    if (rc != LTM_OK)
+        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+    if (ltm_worker_check(svc) != LTM_OK) {
+        ltm_service_free(svc);
+        return LTM_EXIT_CONFIG;
+    }
+    static const ltm_worker_def worker = {.kind = LTM_JOB_POST, .share_group = "posters"};
+    return ltm_worker_run(svc, &worker);
+}
