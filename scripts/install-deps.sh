@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Usage: scripts/install-deps.sh [EXTRA_PACKAGE...]
+#
+# Installs, with apt-get, the packages LTM needs to build and test that are
+# not installed yet (Debian 12, Ubuntu 22.04 and 24.04). Extra package names
+# given as arguments are installed too. Uses sudo when not run as root.
+#
+# The mosquitto package ships a system-wide broker service (localhost:1883
+# on Debian/Ubuntu). LTM never uses it: tests and local runs start their own
+# broker from mosquitto/mosquitto.conf on a free port, and docker compose runs
+# its own container. This script leaves that service as it finds it.
+set -euo pipefail
+
+PACKAGES=(
+	build-essential cmake pkg-config clang
+	libpaho-mqtt-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev
+	libsqlite3-dev libcmocka-dev
+	mosquitto mosquitto-clients
+	tzdata python3 curl ca-certificates
+)
+
+die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }
+
+for p in "$@"; do
+	[[ $p =~ ^[a-z0-9][a-z0-9+.:-]+$ ]] || die "not a package name: '$p'"
+done
+PACKAGES+=("$@")
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+	die "apt-get/dpkg-query not found: this script supports Debian and Ubuntu only"
+fi
+
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then
+	command -v sudo >/dev/null || die "not root and sudo is not installed"
+	as_root=(sudo)
+fi
+
+installed() {
+	[[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == "install ok installed" ]]
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+	echo "install-deps: all ${#PACKAGES[@]} packages are installed"
+	exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+
+unavailable=()
+for p in "${missing[@]}"; do
+	candidate=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+	[[ -n $candidate && $candidate != "(none)" ]] || unavailable+=("$p")
+done
+if [[ ${#unavailable[@]} -gt 0 ]]; then
+	die "no installable version of: ${unavailable[*]} (on Ubuntu, libpaho-mqtt-dev and libcjson-dev are in 'universe': enable it and rerun)"
+fi
+
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then
+	echo "install-deps: note: the system mosquitto service is running (usually localhost:1883)." \
+		"LTM does not use it; tests start their own broker on a free port." \
+		"It only matters if you publish port 1883 from docker compose on this host."
+fi
