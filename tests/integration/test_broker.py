@@ -139,6 +139,8 @@ class SharedBrokerTest(unittest.TestCase):
             ("notifier", "ltm/alerts", "sysmonitor"),
             ("notifier", "ltm/jobs/report", "scheduler"),
             ("notifier", "ltm/metrics/summary", "sysmonitor"),
+            ("notifier", "ltm/reports/startup", "notifier"),
+            ("scheduler", "ltm/results", "notifier"),
             ("health-gateway", "ltm/dlq", "notifier"),
             ("health-gateway", "ltm/reports/daily", "notifier"),
             ("ltmctl", "ltm/replies/req-1", "scheduler"),
