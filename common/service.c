@@ -204,6 +204,17 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
     svc->started_ms = ltm_now_ms();
     svc->started_mono = ltm_mono_ms();
 
+    /* Checked before the settings line is logged: a URL with credentials
+     * in it must never reach the log. */
+    char uri[512], host_name[256], why[160];
+    int port, tls;
+    if (ltm_mqtt_parse_url(ltm_config_str(svc->config, "LTM_MQTT_URL"), uri, sizeof uri,
+                           host_name, sizeof host_name, &port, &tls, why, sizeof why) != LTM_OK) {
+        fprintf(stderr, "ltm-%s: setting LTM_MQTT_URL is malformed: %s\n", def->name, why);
+        ltm_service_free(svc);
+        return LTM_ECONFIG;
+    }
+
     const char *tz = getenv("TZ");
     ltm_info("starting", "version", LTM_VERSION, "pid", LTM_INT(getpid()), "host", svc->host,
              "instance", svc->instance, "tz", tz && *tz ? tz : "UTC");
