@@ -136,7 +136,8 @@ int ntf_rules_status(ntf_rules *r, const char *service, const char *instance,
     int was_online = in->online;
     in->online = st->online;
     in->started_ms = st->started_ms;
-    in->heartbeat_ms = st->heartbeat_ms;
+    /* A status without heartbeat_at is as fresh as its arrival. */
+    in->heartbeat_ms = st->heartbeat_ms > 0 ? st->heartbeat_ms : now_ms;
     in->interval_ms = st->heartbeat_interval_ms;
     if (!st->online && (was_online || in->offline_since_ms == 0)) {
         /* The offline status carries the time it was written (a clean stop)
