@@ -14,7 +14,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential cmake pkg-config clang
 	libpaho-mqtt-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev
-	libsqlite3-dev libcmocka-dev
+	libsqlite3-dev libcmocka-dev libglib2.0-dev
 	mosquitto mosquitto-clients
 	tzdata python3 curl ca-certificates
 )

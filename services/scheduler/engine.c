@@ -1,0 +1,376 @@
+#include "engine_internal.h"
+
+#include "ltm/error.h"
+#include "ltm/json.h"
+#include "ltm/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+/* A scheduler down for longer than this records at most this many missed
+ * occurrences per slot: enough for a year of daily slots. */
+#define MAX_MISSED_PER_SLOT 400
+#define DUE_BATCH 256
+
+void engine_format_slot(int64_t ms, char out[24])
+{
+    int64_t s = ms / 1000 - (ms % 1000 < 0);
+    int64_t days = s / 86400 - (s % 86400 < 0);
+    int64_t secs = s - days * 86400;
+    int y, m, d;
+    sched_civil_from_days(days, &y, &m, &d);
+    snprintf(out, 24, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, m, d, (int)(secs / 3600),
+             (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+int engine_queue(engine *e, const char *topic, char *json)
+{
+    if (!json)
+        return LTM_ENOMEM;
+    if (e->out_count == e->out_cap) {
+        size_t cap = e->out_cap ? e->out_cap * 2 : 32;
+        outgoing *grown = realloc(e->out, cap * sizeof *grown);
+        if (!grown) {
+            free(json);
+            return LTM_ENOMEM;
+        }
+        e->out = grown;
+        e->out_cap = cap;
+    }
+    char *t = strdup(topic);
+    if (!t) {
+        free(json);
+        return LTM_ENOMEM;
+    }
+    e->out[e->out_count++] = (outgoing){t, json};
+    return LTM_OK;
+}
+
+void engine_flush(engine *e)
+{
+    for (size_t i = 0; i < e->out_count; i++) {
+        e->publish(e->ctx, e->out[i].topic, e->out[i].json);
+        free(e->out[i].topic);
+    }
+    e->out_count = 0;
+}
+
+void engine_discard(engine *e)
+{
+    for (size_t i = 0; i < e->out_count; i++) {
+        free(e->out[i].topic);
+        free(e->out[i].json);
+    }
+    e->out_count = 0;
+}
+
+static int add_slot(engine *e, uint32_t account, ltm_job_kind kind, int minute)
+{
+    slot *grown = realloc(e->slots, (e->slot_count + 1) * sizeof *grown);
+    if (!grown)
+        return LTM_ENOMEM;
+    e->slots = grown;
+    e->slots[e->slot_count++] = (slot){account, (uint8_t)kind, (uint16_t)minute};
+    return LTM_OK;
+}
+
+static int build_slots(engine *e)
+{
+    size_t total = e->set.report_minute >= 0;
+    for (size_t i = 0; i < e->accounts.count; i++)
+        total += e->accounts.items[i].post_count + e->accounts.items[i].story_count;
+    if (total > UINT32_MAX - 1)
+        return LTM_EINVAL;
+    e->slots = malloc((total ? total : 1) * sizeof *e->slots);
+    if (!e->slots)
+        return LTM_ENOMEM;
+    for (size_t i = 0; i < e->accounts.count; i++) {
+        const sched_account *a = &e->accounts.items[i];
+        for (size_t k = 0; k < a->post_count; k++)
+            e->slots[e->slot_count++] = (slot){(uint32_t)i, LTM_JOB_POST, (uint16_t)a->post_minutes[k]};
+        for (size_t k = 0; k < a->story_count; k++)
+            e->slots[e->slot_count++] = (slot){(uint32_t)i, LTM_JOB_STORY, (uint16_t)a->story_minutes[k]};
+    }
+    return e->set.report_minute >= 0 ? add_slot(e, REPORT_ACCOUNT, LTM_JOB_REPORT,
+                                                 e->set.report_minute)
+                                     : LTM_OK;
+}
+
+int engine_new(const engine_settings *settings, sched_accounts *accounts, ledger *l,
+               engine_publish_fn publish, void *ctx, const char *client_id, engine **out)
+{
+    engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return LTM_ENOMEM;
+    e->set = *settings;
+    e->accounts = *accounts;
+    memset(accounts, 0, sizeof *accounts);
+    e->l = l;
+    e->publish = publish;
+    e->ctx = ctx;
+    snprintf(e->client_id, sizeof e->client_id, "%s", client_id);
+    sched_heap_init(&e->heap);
+    int rc = sched_tz_open("UTC", &e->utc);
+    if (rc == LTM_OK)
+        rc = build_slots(e);
+    if (rc != LTM_OK) {
+        engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return LTM_OK;
+}
+
+void engine_free(engine *e)
+{
+    if (!e)
+        return;
+    engine_discard(e);
+    free(e->out);
+    sched_heap_clear(&e->heap);
+    free(e->slots);
+    sched_tz_free(e->utc);
+    sched_accounts_clear(&e->accounts);
+    free(e);
+}
+
+ledger *engine_ledger(engine *e) { return e->l; }
+size_t engine_slot_count(const engine *e) { return e->slot_count; }
+void engine_get_counters(const engine *e, engine_counters *out) { *out = e->c; }
+
+static const sched_account *slot_account(const engine *e, const slot *s)
+{
+    return s->account == REPORT_ACCOUNT ? NULL : &e->accounts.items[s->account];
+}
+
+static int64_t slot_next(const engine *e, const slot *s, int64_t after_ms)
+{
+    const sched_account *a = slot_account(e, s);
+    return a ? sched_next_fire(a->tz, a->weekdays, s->minute, after_ms)
+             : sched_next_fire(e->utc, SCHED_ALL_DAYS, s->minute, after_ms);
+}
+
+static void slot_job_id(const engine *e, const slot *s, int64_t at_ms, char *out, size_t size)
+{
+    char iso[24];
+    engine_format_slot(at_ms, iso);
+    const sched_account *a = slot_account(e, s);
+    if (a)
+        snprintf(out, size, "%s:%s:%s", ltm_job_kind_name((ltm_job_kind)s->kind), a->name, iso);
+    else
+        snprintf(out, size, "report:%.10s", iso);
+}
+
+static void init_job(ledger_job *j, const engine *e, const slot *s, int64_t at_ms, int64_t now)
+{
+    memset(j, 0, sizeof *j);
+    slot_job_id(e, s, at_ms, j->job_id, sizeof j->job_id);
+    j->kind = (ltm_job_kind)s->kind;
+    const sched_account *a = slot_account(e, s);
+    snprintf(j->account, sizeof j->account, "%s", a ? a->name : "");
+    j->slot_ms = at_ms;
+    j->max_attempts = e->set.max_attempts;
+    j->due_ms = at_ms;
+    snprintf(j->origin, sizeof j->origin, "%s", a ? "schedule" : "system");
+    j->created_ms = now;
+}
+
+/* Why a post slot must not go out under the account's daily limits, or
+ * NULL. Both limits look at posts dispatched (or waiting) in the ledger, so
+ * on-demand posts count too. */
+static const char *post_limit(engine *e, const sched_account *a, int64_t at_ms, char *why,
+                              size_t size)
+{
+    if (a->max_posts_per_day > 0) {
+        sched_local day;
+        sched_tz_local(a->tz, at_ms, &day);
+        int64_t start = sched_tz_resolve(a->tz, day.year, day.month, day.day, 0);
+        int y, m, d;
+        sched_civil_from_days(sched_days_from_civil(day.year, day.month, day.day) + 1, &y, &m, &d);
+        int64_t end = sched_tz_resolve(a->tz, y, m, d, 0);
+        int count = 0;
+        if (ledger_count_posts(e->l, a->name, start, end, &count) == LTM_OK &&
+            count >= a->max_posts_per_day) {
+            snprintf(why, size, "daily limit: %d posts already on this local day (max_posts_per_day)",
+                     count);
+            return why;
+        }
+    }
+    if (a->min_minutes_between_posts > 0) {
+        int64_t last = 0;
+        if (ledger_last_post(e->l, a->name, at_ms, &last) == LTM_OK && last > 0 &&
+            at_ms - last < (int64_t)a->min_minutes_between_posts * 60000) {
+            snprintf(why, size, "daily limit: previous post %lld min earlier (min_minutes_between_posts %d)",
+                     (long long)((at_ms - last) / 60000), a->min_minutes_between_posts);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+/* Records a due slot occurrence as a job. The dispatch itself happens in
+ * the due-jobs pass, so on-demand, retried and scheduled jobs share one path. */
+static int fire_slot(engine *e, const slot *s, int64_t at_ms, int64_t now)
+{
+    ledger_job j;
+    init_job(&j, e, s, at_ms, now);
+    snprintf(j.state, sizeof j.state, "%s", LEDGER_WAITING);
+    const sched_account *a = slot_account(e, s);
+    char why[200];
+    int paused = 0;
+    int64_t until = 0;
+    if (a)
+        ledger_pause_get(e->l, a->name, &paused, &until);
+    /* A paused account's slots are recorded as skipped, not held: resuming
+     * must not release a backlog of stale posts. */
+    if (a && (paused || a->paused)) {
+        snprintf(j.state, sizeof j.state, "skipped");
+        snprintf(j.reason, sizeof j.reason, "account paused");
+        j.due_ms = 0;
+    } else if (a && s->kind == LTM_JOB_POST && post_limit(e, a, at_ms, why, sizeof why)) {
+        snprintf(j.state, sizeof j.state, "skipped");
+        snprintf(j.reason, sizeof j.reason, "%s", why);
+        j.due_ms = 0;
+    }
+    int rc = ledger_job_insert(e->l, &j);
+    if (rc == 1 && strcmp(j.state, "skipped") == 0) {
+        e->c.skipped++;
+        ltm_info("slot skipped", "job_id", j.job_id, "reason", j.reason);
+    }
+    return rc < 0 ? rc : LTM_OK;
+}
+
+static int record_missed(engine *e, const slot *s, int64_t at_ms, int64_t now)
+{
+    ledger_job j;
+    init_job(&j, e, s, at_ms, now);
+    snprintf(j.state, sizeof j.state, "missed");
+    j.due_ms = 0;
+    snprintf(j.reason, sizeof j.reason, "the scheduler was down at the slot and for longer "
+                                        "than the grace period");
+    int rc = ledger_job_insert(e->l, &j);
+    if (rc != 1)
+        return rc < 0 ? rc : LTM_OK;
+    e->c.missed++;
+    ltm_warn("slot missed", "job_id", j.job_id, "reason", j.reason);
+    return engine_final_result(e, &j, LTM_RESULT_MISSED, "missed", j.reason, now);
+}
+
+/* Occurrences between the last instant the ledger saw us alive and now:
+ * those within the grace period are dispatched once (the job id makes a
+ * second start harmless), older ones are recorded and reported as missed. */
+static int catch_up(engine *e, const slot *s, int64_t last_alive, int64_t now, int64_t *next)
+{
+    int64_t t = slot_next(e, s, last_alive);
+    for (int n = 0; t >= 0 && t <= now; n++) {
+        int rc = n >= MAX_MISSED_PER_SLOT ? LTM_OK
+                 : now - t <= e->set.grace_ms ? fire_slot(e, s, t, now)
+                                              : record_missed(e, s, t, now);
+        if (rc != LTM_OK)
+            return rc;
+        t = slot_next(e, s, t);
+    }
+    *next = t;
+    return LTM_OK;
+}
+
+int engine_start(engine *e, int64_t now)
+{
+    int64_t last_alive = -1;
+    int have_last = ledger_meta_get_int(e->l, "last_alive_ms", &last_alive) == LTM_OK;
+    if (ledger_begin(e->l) != LTM_OK)
+        return LTM_EDB;
+    int rc = LTM_OK;
+    for (size_t i = 0; i < e->slot_count && rc == LTM_OK; i++) {
+        int64_t next = -1;
+        if (have_last && last_alive < now)
+            rc = catch_up(e, &e->slots[i], last_alive, now, &next);
+        else
+            next = slot_next(e, &e->slots[i], now);
+        if (rc == LTM_OK && next >= 0)
+            rc = sched_heap_push(&e->heap, next, (uint32_t)i);
+    }
+    if (rc == LTM_OK)
+        rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
+    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
+        engine_flush(e);
+        return LTM_OK;
+    }
+    ledger_rollback(e->l);
+    engine_discard(e);
+    return rc;
+}
+
+static int run_slots(engine *e, int64_t now)
+{
+    const sched_heap_entry *top;
+    while ((top = sched_heap_top(&e->heap)) && top->due_ms <= now) {
+        sched_heap_entry due;
+        sched_heap_pop(&e->heap, &due);
+        const slot *s = &e->slots[due.id];
+        int rc = fire_slot(e, s, due.due_ms, now);
+        int64_t next = slot_next(e, s, due.due_ms);
+        if (next >= 0 && sched_heap_push(&e->heap, next, due.id) != LTM_OK)
+            rc = LTM_ENOMEM;
+        if (rc != LTM_OK)
+            return rc;
+    }
+    return LTM_OK;
+}
+
+static int run_due_jobs(engine *e, int64_t now, int *more)
+{
+    char **ids;
+    int count;
+    int rc = ledger_due_jobs(e->l, now, DUE_BATCH, &ids, &count);
+    for (int i = 0; i < count; i++) {
+        if (rc == LTM_OK)
+            rc = engine_process_due(e, ids[i], now);
+        free(ids[i]);
+    }
+    free(ids);
+    *more = count == DUE_BATCH;
+    return rc;
+}
+
+/* One transaction per pass: a batch of dispatches costs one fsync, and
+ * nothing is published before the ledger holds it. */
+int engine_run(engine *e, int64_t now)
+{
+    int more = 1;
+    while (more) {
+        if (ledger_begin(e->l) != LTM_OK) {
+            e->c.ledger_errors++;
+            return LTM_EDB;
+        }
+        int rc = run_slots(e, now);
+        if (rc == LTM_OK)
+            rc = run_due_jobs(e, now, &more);
+        if (rc == LTM_OK)
+            rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
+        if (rc == LTM_OK)
+            rc = ledger_commit(e->l);
+        if (rc != LTM_OK) {
+            ledger_rollback(e->l);
+            engine_discard(e);
+            e->c.ledger_errors++;
+            return rc;
+        }
+        engine_flush(e);
+    }
+    return LTM_OK;
+}
+
+int64_t engine_next_wake(engine *e, int64_t now, int64_t cap_ms)
+{
+    int64_t wake = now + cap_ms;
+    const sched_heap_entry *top = sched_heap_top(&e->heap);
+    if (top && top->due_ms < wake)
+        wake = top->due_ms;
+    int64_t due;
+    if (ledger_next_due(e->l, &due) == LTM_OK && due < wake)
+        wake = due;
+    return wake > now ? wake - now : 0;
+}

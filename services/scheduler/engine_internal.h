@@ -1,0 +1,50 @@
+#ifndef SCHED_ENGINE_INTERNAL_H
+#define SCHED_ENGINE_INTERNAL_H
+
+/* Shared by engine.c (slots, start, status) and outcome.c (dispatch,
+ * results, leases); nothing outside the engine includes it. */
+
+#include "engine.h"
+#include "heap.h"
+
+#define REPORT_ACCOUNT UINT32_MAX
+
+typedef struct {
+    uint32_t account; /* index into accounts.items, or REPORT_ACCOUNT */
+    uint8_t kind;     /* ltm_job_kind */
+    uint16_t minute;  /* local minute of the day */
+} slot;
+
+typedef struct {
+    char *topic;
+    char *json;
+} outgoing;
+
+struct engine {
+    engine_settings set;
+    sched_accounts accounts;
+    sched_tz *utc;
+    ledger *l;
+    engine_publish_fn publish;
+    void *ctx;
+    char client_id[160];
+    slot *slots;
+    size_t slot_count;
+    sched_heap heap;
+    outgoing *out; /* held until the transaction that records them commits */
+    size_t out_count, out_cap;
+    engine_counters c;
+};
+
+/* Queues a message for after the commit (json taken over). */
+int engine_queue(engine *e, const char *topic, char *json);
+void engine_flush(engine *e);
+void engine_discard(engine *e);
+
+/* Dispatches or expires one due job (inside a transaction). */
+int engine_process_due(engine *e, const char *job_id, int64_t now_ms);
+/* Publishes the scheduler's own final result for a job. */
+int engine_final_result(engine *e, const ledger_job *j, ltm_result_status status,
+                        const char *error_class, const char *error, int64_t now_ms);
+
+#endif

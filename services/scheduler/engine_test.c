@@ -1,0 +1,479 @@
+/* The retry, lease, duplicate, missed-slot, restart and daily-limit policy
+ * of issue 5 on a fake clock: every instant is given, nothing sleeps. */
+#include "engine.h"
+
+#include "ltm/error.h"
+#include "ltm/timeutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define S 1000LL
+
+typedef struct {
+    char topic[64];
+    char *json;
+} sent;
+
+static sent out[256];
+static int nout;
+
+static int capture(void *ctx, const char *topic, char *json)
+{
+    (void)ctx;
+    assert_true(nout < 256);
+    snprintf(out[nout].topic, sizeof out[nout].topic, "%s", topic);
+    out[nout++].json = json;
+    return 0;
+}
+
+static void reset(void)
+{
+    for (int i = 0; i < nout; i++)
+        free(out[i].json);
+    nout = 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    reset();
+    return 0;
+}
+
+static int64_t iso(const char *s)
+{
+    int64_t ms = 0;
+    assert_int_equal(ltm_time_parse_iso(s, &ms), 0);
+    return ms;
+}
+
+static engine_settings defaults(void)
+{
+    engine_settings s = {.max_attempts = 3, .post_base_ms = 30 * S, .story_base_ms = 60 * S,
+                         .report_base_ms = 60 * S, .lease_ms = 600 * S, .grace_ms = 3600 * S,
+                         .rate_limit_ms = 900 * S, .report_minute = -1};
+    return s;
+}
+
+static engine *make(const char *accounts_json, const engine_settings *s, ledger *l)
+{
+    sched_accounts a;
+    char err[300];
+    assert_int_equal(sched_accounts_parse(accounts_json, strlen(accounts_json), &a, err, sizeof err), 0);
+    engine *e = NULL;
+    assert_int_equal(engine_new(s, &a, l, capture, NULL, "ltm-scheduler-test", &e), 0);
+    return e;
+}
+
+static ledger *open_ledger(const char *path)
+{
+    ledger *l = NULL;
+    char err[300];
+    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
+    return l;
+}
+
+/* The job published as out[i]. */
+static ltm_job job_at(int i)
+{
+    ltm_job j;
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(ltm_job_decode(out[i].json, strlen(out[i].json), &j, reason), 0);
+    return j;
+}
+
+static ltm_result result_at(int i)
+{
+    ltm_result r;
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(ltm_result_decode(out[i].json, strlen(out[i].json), &r, reason), 0);
+    return r;
+}
+
+static void answer(engine *e, const char *job_id, int attempt, ltm_result_status status,
+                   int retryable, const char *cls, int64_t retry_after, int64_t now)
+{
+    ltm_result r = {0};
+    r.job_id = (char *)job_id;
+    r.kind = strncmp(job_id, "story", 5) == 0    ? LTM_JOB_STORY
+             : strncmp(job_id, "report", 6) == 0 ? LTM_JOB_REPORT
+                                                 : LTM_JOB_POST;
+    r.account = r.kind == LTM_JOB_REPORT ? NULL : "acme";
+    r.attempt = attempt;
+    r.status = status;
+    r.retryable = retryable;
+    r.error_class = (char *)cls;
+    r.retry_after_ms = retry_after;
+    r.worker = "ltm-poster-1";
+    r.finished_ms = now;
+    assert_int_equal(engine_on_result(e, &r, now), 0);
+}
+
+static void expect_state(engine *e, const char *job_id, const char *state, int attempt)
+{
+    ledger_job j;
+    assert_int_equal(ledger_job_get(engine_ledger(e), job_id, &j), 0);
+    assert_string_equal(j.state, state);
+    assert_int_equal(j.attempt, attempt);
+    ledger_job_clear(&j);
+}
+
+static const char *ACME = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":[\"09:00\"]}}]}";
+static const char *ID = "post:acme:2026-11-25T09:00:00Z";
+
+static void three_attempts_with_exact_delays_then_final(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_next_wake(e, t0 - 60 * S, 3600 * S), 60 * S);
+    engine_run(e, t0 - 1);
+    assert_int_equal(nout, 0);
+    engine_run(e, t0);
+    assert_int_equal(nout, 1);
+    assert_string_equal(out[0].topic, "ltm/jobs/post");
+    ltm_job j = job_at(0);
+    assert_string_equal(j.job_id, ID);
+    assert_int_equal(j.attempt, 1);
+    assert_int_equal(j.max_attempts, 3);
+    assert_int_equal(j.slot_ms, t0);
+    assert_int_equal(j.lease_ms, 600 * S);
+    ltm_job_clear(&j);
+
+    answer(e, ID, 1, LTM_RESULT_FAILED, 1, "server", 0, t0 + 1 * S);
+    assert_int_equal(engine_next_wake(e, t0 + 1 * S, 3600 * S), 30 * S); /* 1 x 30 s */
+    engine_run(e, t0 + 31 * S - 1);
+    assert_int_equal(nout, 1);
+    engine_run(e, t0 + 31 * S);
+    assert_int_equal(nout, 2);
+    j = job_at(1);
+    assert_int_equal(j.attempt, 2);
+    ltm_job_clear(&j);
+
+    answer(e, ID, 2, LTM_RESULT_FAILED, 1, "network", 0, t0 + 32 * S);
+    assert_int_equal(engine_next_wake(e, t0 + 32 * S, 3600 * S), 60 * S); /* 2 x 30 s */
+    engine_run(e, t0 + 92 * S);
+    assert_int_equal(nout, 3);
+    j = job_at(2);
+    assert_int_equal(j.attempt, 3);
+    ltm_job_clear(&j);
+
+    answer(e, ID, 3, LTM_RESULT_FAILED, 1, "server", 0, t0 + 93 * S);
+    assert_int_equal(nout, 4);
+    assert_string_equal(out[3].topic, "ltm/results");
+    ltm_result r = result_at(3);
+    assert_string_equal(r.job_id, ID);
+    assert_int_equal(r.status, LTM_RESULT_FAILED);
+    assert_true(r.final);
+    assert_int_equal(r.attempt, 3);
+    assert_string_equal(r.error_class, "server");
+    assert_non_null(strstr(r.error, "3 attempts failed"));
+    ltm_result_clear(&r);
+    expect_state(e, ID, "failed", 3);
+    engine_run(e, t0 + 3600 * S);
+    assert_int_equal(nout, 4);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+static void fails_twice_then_publishes_once(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    engine_start(e, t0 - S);
+    engine_run(e, t0);
+    answer(e, ID, 1, LTM_RESULT_FAILED, 1, "server", 0, t0 + S);
+    engine_run(e, t0 + 31 * S);
+    answer(e, ID, 2, LTM_RESULT_FAILED, 1, "server", 0, t0 + 32 * S);
+    engine_run(e, t0 + 92 * S);
+    answer(e, ID, 3, LTM_RESULT_PUBLISHED, 0, NULL, 0, t0 + 93 * S);
+    assert_int_equal(nout, 3); /* three dispatches, no final failure */
+    expect_state(e, ID, "published", 3);
+    /* The same result again is recorded, not counted. */
+    answer(e, ID, 3, LTM_RESULT_PUBLISHED, 0, NULL, 0, t0 + 94 * S);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.results_counted, 3);
+    assert_int_equal(c.results_ignored, 1);
+    assert_int_equal(c.dispatched, 3);
+    assert_int_equal(nout, 3);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+static void lease_expiry_and_late_results(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    engine_start(e, t0 - S);
+    engine_run(e, t0);
+    assert_int_equal(engine_next_wake(e, t0, 3600 * S), 600 * S);
+    engine_run(e, t0 + 600 * S - 1);
+    assert_int_equal(nout, 1);
+    engine_run(e, t0 + 600 * S); /* the worker died: the attempt failed */
+    expect_state(e, ID, "waiting", 1);
+    engine_run(e, t0 + 630 * S);
+    assert_int_equal(nout, 2);
+    expect_state(e, ID, "in_flight", 2);
+    /* Attempt 1's late failure changes nothing... */
+    answer(e, ID, 1, LTM_RESULT_FAILED, 1, "network", 0, t0 + 631 * S);
+    expect_state(e, ID, "in_flight", 2);
+    /* ...its late success ends the job: attempt 2 must not count again. */
+    answer(e, ID, 1, LTM_RESULT_PUBLISHED, 0, NULL, 0, t0 + 632 * S);
+    expect_state(e, ID, "published", 2);
+    answer(e, ID, 2, LTM_RESULT_PUBLISHED, 0, NULL, 0, t0 + 633 * S);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.results_counted, 1);
+    assert_int_equal(c.results_ignored, 2);
+    assert_int_equal(c.lease_expired, 1);
+    assert_int_equal(nout, 2);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+static void last_attempt_lease_expiry_is_final(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    s.max_attempts = 1;
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    engine_start(e, t0 - S);
+    engine_run(e, t0);
+    engine_run(e, t0 + 600 * S);
+    assert_int_equal(nout, 2);
+    ltm_result r = result_at(1);
+    assert_true(r.final);
+    assert_string_equal(r.error_class, "lease_expired");
+    ltm_result_clear(&r);
+    expect_state(e, ID, "failed", 1);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+static void not_retryable_and_rate_limits(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make("{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":[\"09:00\"],"
+                     "\"stories\":[\"09:00\"]}}]}", &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    engine_start(e, t0 - S);
+    engine_run(e, t0);
+    assert_int_equal(nout, 2);
+    const char *story = "story:acme:2026-11-25T09:00:00Z";
+    /* A dead token needs a person: final at once, reported by us since the
+     * worker did not say final. */
+    answer(e, ID, 1, LTM_RESULT_FAILED, 0, "auth", 0, t0 + S);
+    expect_state(e, ID, "failed", 1);
+    assert_int_equal(nout, 3);
+    ltm_result r = result_at(2);
+    assert_true(r.final);
+    assert_string_equal(r.error_class, "auth");
+    ltm_result_clear(&r);
+    /* A rate limit holds the account back without burning an attempt. */
+    answer(e, story, 1, LTM_RESULT_FAILED, 1, "rate_limited", 120 * S, t0 + 2 * S);
+    expect_state(e, story, "waiting", 1);
+    assert_int_equal(engine_next_wake(e, t0 + 2 * S, 3600 * S), 120 * S);
+    engine_run(e, t0 + 122 * S);
+    assert_int_equal(nout, 4);
+    ltm_job j = job_at(3);
+    assert_int_equal(j.attempt, 2);
+    assert_int_equal(j.max_attempts, 4);
+    ltm_job_clear(&j);
+    ledger_job lj;
+    ledger_job_get(l, story, &lj);
+    assert_int_equal(lj.failures, 0);
+    ledger_job_clear(&lj);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+static void restart_keeps_pending_retries_and_dispatches_once(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-sched-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    engine_settings s = defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    ledger *l = open_ledger(path);
+    engine *e = make(ACME, &s, l);
+    engine_start(e, t0 - S);
+    engine_run(e, t0);
+    answer(e, ID, 1, LTM_RESULT_FAILED, 1, "server", 0, t0 + S);
+    engine_free(e);
+    ledger_close(l);
+    /* Restarted at the very instant: the slot is not dispatched again, the
+     * retry is still due at t0 + 31 s. */
+    l = open_ledger(path);
+    e = make(ACME, &s, l);
+    engine_start(e, t0 + 2 * S);
+    engine_run(e, t0 + 2 * S);
+    assert_int_equal(nout, 1);
+    assert_int_equal(engine_next_wake(e, t0 + 2 * S, 3600 * S), 29 * S);
+    engine_run(e, t0 + 31 * S);
+    assert_int_equal(nout, 2);
+    ltm_job j = job_at(1);
+    assert_int_equal(j.attempt, 2);
+    ltm_job_clear(&j);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    unlink(path);
+}
+
+static void missed_slots_after_downtime(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-sched-test-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    const char *hourly = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":"
+                         "[\"09:00\",\"10:00\",\"11:00\",\"12:00\"]}}]}";
+    engine_settings s = defaults();
+    ledger *l = open_ledger(path);
+    engine *e = make(hourly, &s, l);
+    engine_start(e, iso("2026-11-25T08:30:00Z"));
+    engine_free(e);
+    ledger_close(l);
+    /* Down from 08:30 to 11:30 with a 1 h grace: 09:00 and 10:00 are
+     * missed, 11:00 still goes out, 12:00 waits for its time. */
+    l = open_ledger(path);
+    e = make(hourly, &s, l);
+    int64_t now = iso("2026-11-25T11:30:00Z");
+    engine_start(e, now);
+    engine_run(e, now);
+    assert_int_equal(nout, 3);
+    ltm_result r = result_at(0);
+    assert_string_equal(r.job_id, "post:acme:2026-11-25T09:00:00Z");
+    assert_int_equal(r.status, LTM_RESULT_MISSED);
+    assert_true(r.final);
+    ltm_result_clear(&r);
+    r = result_at(1);
+    assert_string_equal(r.job_id, "post:acme:2026-11-25T10:00:00Z");
+    ltm_result_clear(&r);
+    ltm_job j = job_at(2);
+    assert_string_equal(j.job_id, "post:acme:2026-11-25T11:00:00Z");
+    ltm_job_clear(&j);
+    /* The next wake-up is the lease of the 11:00 job, before the 12:00 slot. */
+    assert_int_equal(engine_next_wake(e, now, 7200 * S), 600 * S);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    unlink(path);
+}
+
+static void daily_limits(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make("{\"accounts\":[{\"name\":\"acme\",\"timezone\":\"Europe/Berlin\","
+                     "\"schedule\":{\"posts\":[\"09:00\",\"09:30\",\"11:00\",\"12:00\"],"
+                     "\"max_posts_per_day\":2,\"min_minutes_between_posts\":60}}]}", &s, l);
+    engine_start(e, iso("2026-11-25T07:00:00Z"));
+    engine_run(e, iso("2026-11-25T12:00:00Z")); /* 09:00..12:00 CET */
+    assert_int_equal(nout, 2);
+    ltm_job j = job_at(0);
+    assert_string_equal(j.job_id, "post:acme:2026-11-25T08:00:00Z");
+    ltm_job_clear(&j);
+    j = job_at(1);
+    assert_string_equal(j.job_id, "post:acme:2026-11-25T10:00:00Z");
+    ltm_job_clear(&j);
+    expect_state(e, "post:acme:2026-11-25T08:30:00Z", "skipped", 0);
+    expect_state(e, "post:acme:2026-11-25T11:00:00Z", "skipped", 0);
+    /* The next local day starts a new count. */
+    engine_run(e, iso("2026-11-26T08:00:00Z"));
+    assert_int_equal(nout, 3);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.skipped, 2);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+static void report_job_pause_and_on_demand(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    s.report_minute = 6 * 60;
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    engine_start(e, iso("2026-11-25T05:00:00Z"));
+    engine_run(e, iso("2026-11-25T06:00:00Z"));
+    assert_int_equal(nout, 1);
+    assert_string_equal(out[0].topic, "ltm/jobs/report");
+    ltm_job j = job_at(0);
+    assert_string_equal(j.job_id, "report:2026-11-25");
+    assert_int_equal(j.kind, LTM_JOB_REPORT);
+    assert_null(j.account);
+    ltm_job_clear(&j);
+    answer(e, "report:2026-11-25", 1, LTM_RESULT_PUBLISHED, 0, NULL, 0, iso("2026-11-25T06:00:01Z"));
+    expect_state(e, "report:2026-11-25", "published", 1);
+    char err[200], id[200];
+    assert_int_equal(engine_set_paused(e, "acme", 1, iso("2026-11-25T07:00:00Z"), err, sizeof err), 0);
+    engine_run(e, iso("2026-11-25T09:00:00Z"));
+    assert_int_equal(nout, 1);
+    expect_state(e, ID, "skipped", 0);
+    assert_int_equal(engine_set_paused(e, "nobody", 1, 0, err, sizeof err), LTM_ENOTFOUND);
+    assert_int_equal(engine_set_paused(e, "acme", 0, iso("2026-11-25T09:10:00Z"), err, sizeof err), 0);
+    int64_t now = iso("2026-11-25T09:20:00Z");
+    ledger_begin(l);
+    assert_int_equal(engine_submit(e, LTM_JOB_POST, "acme", "req-1", "hello", NULL, NULL, 0, now,
+                                   id, sizeof id, err, sizeof err), 0);
+    ledger_commit(l);
+    assert_string_equal(id, "post:acme:ondemand:req-1");
+    engine_run(e, now);
+    assert_int_equal(nout, 2);
+    j = job_at(1);
+    assert_string_equal(j.text, "hello");
+    assert_int_equal(j.attempt, 1);
+    ltm_job_clear(&j);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(three_attempts_with_exact_delays_then_final, setup),
+        cmocka_unit_test_setup(fails_twice_then_publishes_once, setup),
+        cmocka_unit_test_setup(lease_expiry_and_late_results, setup),
+        cmocka_unit_test_setup(last_attempt_lease_expiry_is_final, setup),
+        cmocka_unit_test_setup(not_retryable_and_rate_limits, setup),
+        cmocka_unit_test_setup(restart_keeps_pending_retries_and_dispatches_once, setup),
+        cmocka_unit_test_setup(missed_slots_after_downtime, setup),
+        cmocka_unit_test_setup(daily_limits, setup),
+        cmocka_unit_test_setup(report_job_pause_and_on_demand, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,546 @@
+#include "ledger.h"
+
+#include "ltm/error.h"
+#include "ltm/json.h"
+#include "ltm/log.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ledger {
+    sqlite3 *db;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " job_id TEXT PRIMARY KEY, kind TEXT NOT NULL, account TEXT NOT NULL,"
+    " slot_ms INTEGER NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL,"
+    " failures INTEGER NOT NULL, max_attempts INTEGER NOT NULL, due_ms INTEGER,"
+    " origin TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', text TEXT, prompt TEXT,"
+    " image_url TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS jobs_due ON jobs(due_ms) WHERE state IN ('waiting','in_flight');"
+    "CREATE INDEX IF NOT EXISTS jobs_account ON jobs(account, kind, slot_ms);"
+    "CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_ms);"
+    "CREATE TABLE IF NOT EXISTS attempts ("
+    " job_id TEXT NOT NULL, attempt INTEGER NOT NULL, dispatched_ms INTEGER NOT NULL,"
+    " lease_until_ms INTEGER NOT NULL, outcome TEXT, error_class TEXT, error TEXT,"
+    " finished_ms INTEGER, PRIMARY KEY (job_id, attempt));"
+    "CREATE TABLE IF NOT EXISTS results ("
+    " id INTEGER PRIMARY KEY, job_id TEXT NOT NULL, attempt INTEGER NOT NULL,"
+    " status TEXT NOT NULL, error_class TEXT, error TEXT, worker TEXT, remote_id TEXT,"
+    " counted INTEGER NOT NULL, note TEXT, received_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS results_job ON results(job_id);"
+    "CREATE TABLE IF NOT EXISTS pauses ("
+    " account TEXT PRIMARY KEY, paused INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
+    " reason TEXT, updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+
+static int db_error(ledger *l, const char *what)
+{
+    ltm_error("ledger error", "operation", what, "error", sqlite3_errmsg(l->db));
+    return LTM_EDB;
+}
+
+int ledger_open(const char *path, ledger **out, char *err, size_t err_size)
+{
+    ledger *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, err_size, "out of memory");
+        return LTM_ENOMEM;
+    }
+    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* FULL: a dispatch is recorded on disk before it is published, so a
+     * power loss cannot make a slot fire twice. WAL keeps that cheap, and
+     * the engine commits each batch of dispatches in one transaction. */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(l->db,
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                          NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(l->db, schema, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, err_size, "cannot open the ledger %s: %s", path,
+                 l->db ? sqlite3_errmsg(l->db) : "out of memory");
+        ledger_close(l);
+        return LTM_EDB;
+    }
+    *out = l;
+    return LTM_OK;
+}
+
+void ledger_close(ledger *l)
+{
+    if (!l)
+        return;
+    sqlite3_close_v2(l->db);
+    free(l);
+}
+
+int ledger_begin(ledger *l)
+{
+    return sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+               ? LTM_OK
+               : db_error(l, "begin");
+}
+
+int ledger_commit(ledger *l)
+{
+    return sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? LTM_OK
+                                                                       : db_error(l, "commit");
+}
+
+void ledger_rollback(ledger *l)
+{
+    sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void ledger_job_clear(ledger_job *job)
+{
+    free(job->text);
+    free(job->prompt);
+    free(job->image_url);
+    memset(job, 0, sizeof *job);
+}
+
+/* Statements are prepared per call: the ledger is not the hot path next to
+ * the fsync of each commit, and it keeps every function self-contained. */
+static sqlite3_stmt *prepare(ledger *l, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_error(l, sql);
+        return NULL;
+    }
+    return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Runs a statement that returns no rows. */
+static int run(ledger *l, sqlite3_stmt *st, const char *what)
+{
+    if (!st)
+        return LTM_EDB;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, what);
+}
+
+int ledger_job_insert(ledger *l, const ledger_job *j)
+{
+    sqlite3_stmt *st = prepare(l,
+        "INSERT OR IGNORE INTO jobs (job_id, kind, account, slot_ms, state, attempt, failures,"
+        " max_attempts, due_ms, origin, reason, text, prompt, image_url, created_ms, updated_ms)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, j->job_id);
+    bind_text(st, 2, ltm_job_kind_name(j->kind));
+    bind_text(st, 3, j->account);
+    sqlite3_bind_int64(st, 4, j->slot_ms);
+    bind_text(st, 5, j->state);
+    sqlite3_bind_int(st, 6, j->attempt);
+    sqlite3_bind_int(st, 7, j->failures);
+    sqlite3_bind_int(st, 8, j->max_attempts);
+    sqlite3_bind_int64(st, 9, j->due_ms);
+    bind_text(st, 10, j->origin);
+    bind_text(st, 11, j->reason);
+    bind_text(st, 12, j->text);
+    bind_text(st, 13, j->prompt);
+    bind_text(st, 14, j->image_url);
+    sqlite3_bind_int64(st, 15, j->created_ms);
+    sqlite3_bind_int64(st, 16, j->created_ms);
+    int rc = run(l, st, "insert job");
+    return rc != LTM_OK ? rc : sqlite3_changes(l->db) > 0;
+}
+
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? strdup((const char *)s) : NULL;
+}
+
+static void column_copy(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    snprintf(out, size, "%s", s ? (const char *)s : "");
+}
+
+int ledger_job_get(ledger *l, const char *job_id, ledger_job *out)
+{
+    sqlite3_stmt *st = prepare(l,
+        "SELECT job_id, kind, account, slot_ms, state, attempt, failures, max_attempts,"
+        " due_ms, origin, reason, text, prompt, image_url, created_ms, updated_ms"
+        " FROM jobs WHERE job_id = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, job_id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? LTM_ENOTFOUND : db_error(l, "get job");
+    }
+    memset(out, 0, sizeof *out);
+    column_copy(st, 0, out->job_id, sizeof out->job_id);
+    ltm_job_kind_parse((const char *)sqlite3_column_text(st, 1), &out->kind);
+    column_copy(st, 2, out->account, sizeof out->account);
+    out->slot_ms = sqlite3_column_int64(st, 3);
+    column_copy(st, 4, out->state, sizeof out->state);
+    out->attempt = sqlite3_column_int(st, 5);
+    out->failures = sqlite3_column_int(st, 6);
+    out->max_attempts = sqlite3_column_int(st, 7);
+    out->due_ms = sqlite3_column_int64(st, 8);
+    column_copy(st, 9, out->origin, sizeof out->origin);
+    column_copy(st, 10, out->reason, sizeof out->reason);
+    out->text = column_dup(st, 11);
+    out->prompt = column_dup(st, 12);
+    out->image_url = column_dup(st, 13);
+    out->created_ms = sqlite3_column_int64(st, 14);
+    out->updated_ms = sqlite3_column_int64(st, 15);
+    sqlite3_finalize(st);
+    return LTM_OK;
+}
+
+int ledger_job_update(ledger *l, const ledger_job *j, int64_t now_ms)
+{
+    sqlite3_stmt *st = prepare(l,
+        "UPDATE jobs SET state = ?, attempt = ?, failures = ?, max_attempts = ?, due_ms = ?,"
+        " reason = ?, updated_ms = ? WHERE job_id = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, j->state);
+    sqlite3_bind_int(st, 2, j->attempt);
+    sqlite3_bind_int(st, 3, j->failures);
+    sqlite3_bind_int(st, 4, j->max_attempts);
+    sqlite3_bind_int64(st, 5, j->due_ms);
+    bind_text(st, 6, j->reason);
+    sqlite3_bind_int64(st, 7, now_ms);
+    bind_text(st, 8, j->job_id);
+    return run(l, st, "update job");
+}
+
+int ledger_attempt_insert(ledger *l, const char *job_id, int attempt, int64_t dispatched_ms,
+                          int64_t lease_until_ms)
+{
+    sqlite3_stmt *st = prepare(l,
+        "INSERT OR REPLACE INTO attempts (job_id, attempt, dispatched_ms, lease_until_ms)"
+        " VALUES (?,?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, job_id);
+    sqlite3_bind_int(st, 2, attempt);
+    sqlite3_bind_int64(st, 3, dispatched_ms);
+    sqlite3_bind_int64(st, 4, lease_until_ms);
+    return run(l, st, "insert attempt");
+}
+
+int ledger_attempt_finish(ledger *l, const char *job_id, int attempt, const char *outcome,
+                          const char *error_class, const char *error, int64_t at_ms)
+{
+    sqlite3_stmt *st = prepare(l,
+        "UPDATE attempts SET outcome = ?, error_class = ?, error = ?, finished_ms = ?"
+        " WHERE job_id = ? AND attempt = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, outcome);
+    bind_text(st, 2, error_class);
+    bind_text(st, 3, error);
+    sqlite3_bind_int64(st, 4, at_ms);
+    bind_text(st, 5, job_id);
+    sqlite3_bind_int(st, 6, attempt);
+    return run(l, st, "finish attempt");
+}
+
+int ledger_attempt_outcome(ledger *l, const char *job_id, int attempt, char *out, size_t size)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT outcome FROM attempts WHERE job_id = ? AND attempt = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, job_id);
+    sqlite3_bind_int(st, 2, attempt);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        column_copy(st, 0, out, size);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return LTM_ENOTFOUND;
+    return rc == SQLITE_ROW ? LTM_OK : db_error(l, "attempt outcome");
+}
+
+int ledger_result_insert(ledger *l, const ltm_result *r, int counted, const char *note,
+                         int64_t received_ms)
+{
+    sqlite3_stmt *st = prepare(l,
+        "INSERT INTO results (job_id, attempt, status, error_class, error, worker, remote_id,"
+        " counted, note, received_ms) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, r->job_id);
+    sqlite3_bind_int(st, 2, r->attempt);
+    bind_text(st, 3, ltm_result_status_name(r->status));
+    bind_text(st, 4, r->error_class);
+    bind_text(st, 5, r->error);
+    bind_text(st, 6, r->worker);
+    bind_text(st, 7, r->remote_id);
+    sqlite3_bind_int(st, 8, counted);
+    bind_text(st, 9, note);
+    sqlite3_bind_int64(st, 10, received_ms);
+    return run(l, st, "insert result");
+}
+
+int ledger_next_due(ledger *l, int64_t *out_ms)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT MIN(due_ms) FROM jobs WHERE state IN"
+                                  " ('waiting','in_flight')");
+    if (!st)
+        return LTM_EDB;
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (found)
+        *out_ms = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_error(l, "next due");
+    return found ? LTM_OK : LTM_ENOTFOUND;
+}
+
+int ledger_due_jobs(ledger *l, int64_t now_ms, int max, char ***ids, int *count)
+{
+    *ids = NULL;
+    *count = 0;
+    sqlite3_stmt *st = prepare(l, "SELECT job_id FROM jobs WHERE state IN ('waiting','in_flight')"
+                                  " AND due_ms <= ? ORDER BY due_ms LIMIT ?");
+    if (!st)
+        return LTM_EDB;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int(st, 2, max);
+    char **out = calloc((size_t)max, sizeof *out);
+    int n = 0, rc;
+    while (out && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!(out[n] = column_dup(st, 0)))
+            break;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (!out)
+        return LTM_ENOMEM;
+    *ids = out;
+    *count = n;
+    return LTM_OK;
+}
+
+int ledger_release_held(ledger *l, const char *account, int64_t now_ms)
+{
+    sqlite3_stmt *st = prepare(l, "UPDATE jobs SET state = 'waiting', due_ms = ?, reason = '',"
+                                  " updated_ms = ? WHERE state = 'held' AND account = ?");
+    if (!st)
+        return LTM_EDB;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, now_ms);
+    bind_text(st, 3, account);
+    return run(l, st, "release held jobs");
+}
+
+static int single_int64(ledger *l, sqlite3_stmt *st, int64_t *out, const char *what)
+{
+    if (!st)
+        return LTM_EDB;
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (found)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(l, what);
+    return found ? LTM_OK : LTM_ENOTFOUND;
+}
+
+/* Missed and skipped slots never went out, so they do not count. */
+#define DISPATCHED_POST " kind = 'post' AND state NOT IN ('missed','skipped')"
+
+int ledger_count_posts(ledger *l, const char *account, int64_t from_ms, int64_t to_ms, int *out)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT COUNT(*) FROM jobs WHERE account = ? AND"
+                                  DISPATCHED_POST " AND slot_ms >= ? AND slot_ms < ?");
+    int64_t n = 0;
+    if (st) {
+        bind_text(st, 1, account);
+        sqlite3_bind_int64(st, 2, from_ms);
+        sqlite3_bind_int64(st, 3, to_ms);
+    }
+    int rc = single_int64(l, st, &n, "count posts");
+    *out = (int)n;
+    return rc == LTM_ENOTFOUND ? LTM_OK : rc;
+}
+
+int ledger_last_post(ledger *l, const char *account, int64_t before_ms, int64_t *out_ms)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT MAX(slot_ms) FROM jobs WHERE account = ? AND"
+                                  DISPATCHED_POST " AND slot_ms < ?");
+    *out_ms = 0;
+    if (st) {
+        bind_text(st, 1, account);
+        sqlite3_bind_int64(st, 2, before_ms);
+    }
+    int rc = single_int64(l, st, out_ms, "last post");
+    return rc == LTM_ENOTFOUND ? LTM_OK : rc;
+}
+
+int ledger_meta_get_int(ledger *l, const char *key, int64_t *out)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT value FROM meta WHERE key = ?");
+    if (st)
+        bind_text(st, 1, key);
+    return single_int64(l, st, out, "get meta");
+}
+
+int ledger_meta_set_int(ledger *l, const char *key, int64_t value)
+{
+    sqlite3_stmt *st = prepare(l, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, value);
+    return run(l, st, "set meta");
+}
+
+int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until_ms)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT paused, until_ms FROM pauses WHERE account = ?");
+    *paused = 0;
+    *until_ms = 0;
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, account);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *paused = sqlite3_column_int(st, 0);
+        *until_ms = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LTM_OK : db_error(l, "get pause");
+}
+
+int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_ms,
+                     const char *reason, int64_t now_ms)
+{
+    sqlite3_stmt *st = prepare(l, "INSERT OR REPLACE INTO pauses (account, paused, until_ms,"
+                                  " reason, updated_ms) VALUES (?,?,?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, account);
+    sqlite3_bind_int(st, 2, paused);
+    sqlite3_bind_int64(st, 3, until_ms);
+    bind_text(st, 4, reason);
+    sqlite3_bind_int64(st, 5, now_ms);
+    return run(l, st, "set pause");
+}
+
+int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT state, COUNT(*) FROM jobs WHERE state IN"
+                                  " ('waiting','in_flight','held') GROUP BY state");
+    *waiting = *in_flight = *held = 0;
+    if (!st)
+        return LTM_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        int n = sqlite3_column_int(st, 1);
+        if (strcmp(s, LEDGER_WAITING) == 0)
+            *waiting = n;
+        else if (strcmp(s, LEDGER_IN_FLIGHT) == 0)
+            *in_flight = n;
+        else
+            *held = n;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "active counts");
+}
+
+static int add_attempts(ledger *l, cJSON *job, const char *job_id)
+{
+    cJSON *arr = cJSON_AddArrayToObject(job, "attempts");
+    sqlite3_stmt *st = prepare(l, "SELECT attempt, dispatched_ms, lease_until_ms, outcome,"
+                                  " error_class, error, finished_ms FROM attempts"
+                                  " WHERE job_id = ? ORDER BY attempt");
+    if (!arr || !st) {
+        sqlite3_finalize(st);
+        return LTM_EDB;
+    }
+    bind_text(st, 1, job_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cJSON *a = cJSON_CreateObject();
+        if (!a)
+            break;
+        cJSON_AddItemToArray(arr, a);
+        cJSON_AddNumberToObject(a, "attempt", sqlite3_column_int(st, 0));
+        ltm_json_add_time(a, "dispatched_at", sqlite3_column_int64(st, 1));
+        ltm_json_add_time(a, "lease_until", sqlite3_column_int64(st, 2));
+        ltm_json_add_str(a, "outcome", (const char *)sqlite3_column_text(st, 3));
+        ltm_json_add_str(a, "error_class", (const char *)sqlite3_column_text(st, 4));
+        ltm_json_add_str(a, "error", (const char *)sqlite3_column_text(st, 5));
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+            ltm_json_add_time(a, "finished_at", sqlite3_column_int64(st, 6));
+    }
+    sqlite3_finalize(st);
+    return LTM_OK;
+}
+
+int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit, cJSON **out)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT job_id, kind, account, slot_ms, state, attempt,"
+                                  " failures, max_attempts, due_ms, origin, reason, created_ms"
+                                  " FROM jobs WHERE (?1 IS NULL OR account = ?1)"
+                                  " AND created_ms >= ?2 ORDER BY created_ms DESC, job_id LIMIT ?3");
+    cJSON *arr = cJSON_CreateArray();
+    if (!st || !arr) {
+        sqlite3_finalize(st);
+        cJSON_Delete(arr);
+        return LTM_EDB;
+    }
+    bind_text(st, 1, account);
+    sqlite3_bind_int64(st, 2, since_ms);
+    sqlite3_bind_int(st, 3, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *j = cJSON_CreateObject();
+        if (!j)
+            break;
+        cJSON_AddItemToArray(arr, j);
+        const char *job_id = (const char *)sqlite3_column_text(st, 0);
+        ltm_json_add_str(j, "job_id", job_id);
+        ltm_json_add_str(j, "kind", (const char *)sqlite3_column_text(st, 1));
+        ltm_json_add_str(j, "account", (const char *)sqlite3_column_text(st, 2));
+        ltm_json_add_time(j, "slot", sqlite3_column_int64(st, 3));
+        const char *state = (const char *)sqlite3_column_text(st, 4);
+        ltm_json_add_str(j, "state", state);
+        cJSON_AddNumberToObject(j, "attempt", sqlite3_column_int(st, 5));
+        cJSON_AddNumberToObject(j, "failures", sqlite3_column_int(st, 6));
+        cJSON_AddNumberToObject(j, "max_attempts", sqlite3_column_int(st, 7));
+        if (strcmp(state, LEDGER_WAITING) == 0 || strcmp(state, LEDGER_IN_FLIGHT) == 0)
+            ltm_json_add_time(j, "due", sqlite3_column_int64(st, 8));
+        ltm_json_add_str(j, "origin", (const char *)sqlite3_column_text(st, 9));
+        const char *reason = (const char *)sqlite3_column_text(st, 10);
+        if (reason && *reason)
+            ltm_json_add_str(j, "reason", reason);
+        ltm_json_add_time(j, "created_at", sqlite3_column_int64(st, 11));
+        add_attempts(l, j, job_id);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        cJSON_Delete(arr);
+        return db_error(l, "list jobs");
+    }
+    *out = arr;
+    return LTM_OK;
+}

@@ -1,0 +1,97 @@
+#ifndef SCHED_LEDGER_H
+#define SCHED_LEDGER_H
+
+#include "ltm/msg.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+/* The scheduler's durable job ledger in SQLite (WAL): every job, every
+ * attempt with its outcome, every result received (counted or not), the
+ * pauses set by operators or by rate limits, and the instant the scheduler
+ * was last alive (for the missed-slot policy). A job's id is its primary
+ * key, so a slot is dispatched once even across restarts. */
+
+typedef struct ledger ledger;
+
+/* Job states. "waiting" and "in_flight" are active: due_ms says when the
+ * scheduler acts next (dispatch, or the lease expiry). "held": waiting for
+ * an operator to resume the account. The rest are final. */
+#define LEDGER_WAITING "waiting"
+#define LEDGER_IN_FLIGHT "in_flight"
+#define LEDGER_HELD "held"
+
+typedef struct {
+    char job_id[200];
+    ltm_job_kind kind;
+    char account[65];       /* "" for system jobs */
+    int64_t slot_ms;
+    char state[16];
+    int attempt;            /* number of the last dispatch, 0 before the first */
+    int failures;           /* failed attempts that count against max_attempts */
+    int max_attempts;
+    int64_t due_ms;
+    char origin[16];        /* schedule, ltmctl, system */
+    char reason[256];       /* why the job ended or waits */
+    char *text, *prompt, *image_url; /* owned; ledger_job_clear frees */
+    int64_t created_ms, updated_ms;
+} ledger_job;
+
+void ledger_job_clear(ledger_job *job);
+
+/* path is a file name or ":memory:". LTM_EDB with a sentence in err. */
+int ledger_open(const char *path, ledger **out, char *err, size_t err_size);
+void ledger_close(ledger *l);
+
+int ledger_begin(ledger *l);
+int ledger_commit(ledger *l);
+void ledger_rollback(ledger *l);
+
+/* 1 when inserted, 0 when a job with that id exists already, <0 on error. */
+int ledger_job_insert(ledger *l, const ledger_job *job);
+/* LTM_ENOTFOUND when absent. */
+int ledger_job_get(ledger *l, const char *job_id, ledger_job *out);
+/* Writes state, attempt, failures, max_attempts, due_ms, reason. */
+int ledger_job_update(ledger *l, const ledger_job *job, int64_t now_ms);
+
+int ledger_attempt_insert(ledger *l, const char *job_id, int attempt, int64_t dispatched_ms,
+                          int64_t lease_until_ms);
+/* Sets (or replaces) the outcome of an attempt. */
+int ledger_attempt_finish(ledger *l, const char *job_id, int attempt, const char *outcome,
+                          const char *error_class, const char *error, int64_t at_ms);
+/* The outcome of an attempt ("" while none); LTM_ENOTFOUND when there is no
+ * such attempt. */
+int ledger_attempt_outcome(ledger *l, const char *job_id, int attempt, char *out, size_t size);
+
+int ledger_result_insert(ledger *l, const ltm_result *r, int counted, const char *note,
+                         int64_t received_ms);
+
+/* Earliest due_ms of an active job; LTM_ENOTFOUND when there is none. */
+int ledger_next_due(ledger *l, int64_t *out_ms);
+/* Ids of active jobs due at or before now, earliest first, at most max.
+ * Caller frees each id and the array. */
+int ledger_due_jobs(ledger *l, int64_t now_ms, int max, char ***ids, int *count);
+/* Puts an account's held jobs back to waiting, due now. */
+int ledger_release_held(ledger *l, const char *account, int64_t now_ms);
+
+/* Posts of an account dispatched with slots in [from_ms, to_ms). */
+int ledger_count_posts(ledger *l, const char *account, int64_t from_ms, int64_t to_ms, int *out);
+/* Latest slot < before_ms of a dispatched post of the account; 0 when none. */
+int ledger_last_post(ledger *l, const char *account, int64_t before_ms, int64_t *out_ms);
+
+int ledger_meta_get_int(ledger *l, const char *key, int64_t *out);
+int ledger_meta_set_int(ledger *l, const char *key, int64_t value);
+
+/* Operator pause of an account (persisted), and rate-limit pause. */
+int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until_ms);
+int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_ms,
+                     const char *reason, int64_t now_ms);
+
+/* Counts of active jobs by state. */
+int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held);
+
+/* Jobs (newest first) with their attempts, as a JSON array for ltmctl.
+ * account may be NULL; since_ms filters on the creation time. */
+int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit, cJSON **out);
+
+#endif

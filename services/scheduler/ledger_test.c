@@ -1,0 +1,123 @@
+#include "ledger.h"
+
+#include "ltm/error.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+static ledger_job sample(const char *id, int64_t slot)
+{
+    ledger_job j = {0};
+    snprintf(j.job_id, sizeof j.job_id, "%s", id);
+    j.kind = LTM_JOB_POST;
+    snprintf(j.account, sizeof j.account, "acme");
+    j.slot_ms = slot;
+    snprintf(j.state, sizeof j.state, LEDGER_WAITING);
+    j.max_attempts = 3;
+    j.due_ms = slot;
+    snprintf(j.origin, sizeof j.origin, "schedule");
+    j.created_ms = slot;
+    return j;
+}
+
+static void a_job_id_is_recorded_once(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-ledger-test-XXXXXX";
+    close(mkstemp(path));
+    ledger *l;
+    char err[200];
+    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
+    ledger_job j = sample("post:acme:2026-11-25T09:00:00Z", 1000);
+    j.text = strdup("hello");
+    assert_int_equal(ledger_job_insert(l, &j), 1);
+    assert_int_equal(ledger_job_insert(l, &j), 0);
+    ledger_job_clear(&j);
+    ledger_close(l);
+    /* Durable: a new process sees it. */
+    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
+    ledger_job got;
+    assert_int_equal(ledger_job_get(l, "post:acme:2026-11-25T09:00:00Z", &got), 0);
+    assert_string_equal(got.text, "hello");
+    assert_int_equal(got.due_ms, 1000);
+    ledger_job_clear(&got);
+    assert_int_equal(ledger_job_get(l, "nope", &got), LTM_ENOTFOUND);
+    int64_t due;
+    assert_int_equal(ledger_next_due(l, &due), 0);
+    assert_int_equal(due, 1000);
+    ledger_close(l);
+    char wal[64];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", path);
+    unlink(wal);
+    unlink(path);
+}
+
+static void attempts_results_and_history(void **state)
+{
+    (void)state;
+    ledger *l;
+    char err[200];
+    assert_int_equal(ledger_open(":memory:", &l, err, sizeof err), 0);
+    ledger_job j = sample("post:acme:a", 1000);
+    ledger_job_insert(l, &j);
+    char outcome[32];
+    assert_int_equal(ledger_attempt_outcome(l, j.job_id, 1, outcome, sizeof outcome), LTM_ENOTFOUND);
+    assert_int_equal(ledger_attempt_insert(l, j.job_id, 1, 1000, 2000), 0);
+    assert_int_equal(ledger_attempt_outcome(l, j.job_id, 1, outcome, sizeof outcome), 0);
+    assert_string_equal(outcome, "");
+    assert_int_equal(ledger_attempt_finish(l, j.job_id, 1, "failed", "server", "502", 1500), 0);
+    assert_int_equal(ledger_attempt_outcome(l, j.job_id, 1, outcome, sizeof outcome), 0);
+    assert_string_equal(outcome, "failed");
+    ltm_result r = {.job_id = j.job_id, .attempt = 1, .status = LTM_RESULT_FAILED};
+    assert_int_equal(ledger_result_insert(l, &r, 1, NULL, 1500), 0);
+    cJSON *jobs = NULL;
+    assert_int_equal(ledger_jobs_json(l, "acme", 0, 10, &jobs), 0);
+    assert_int_equal(cJSON_GetArraySize(jobs), 1);
+    cJSON *first = cJSON_GetArrayItem(jobs, 0);
+    cJSON *attempts = cJSON_GetObjectItem(first, "attempts");
+    assert_int_equal(cJSON_GetArraySize(attempts), 1);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(attempts, 0), "outcome")->valuestring,
+                        "failed");
+    cJSON_Delete(jobs);
+    assert_int_equal(ledger_jobs_json(l, "other", 0, 10, &jobs), 0);
+    assert_int_equal(cJSON_GetArraySize(jobs), 0);
+    cJSON_Delete(jobs);
+    int count = -1;
+    assert_int_equal(ledger_count_posts(l, "acme", 0, 5000, &count), 0);
+    assert_int_equal(count, 1);
+    int paused;
+    int64_t until;
+    assert_int_equal(ledger_pause_set(l, "acme", 1, 77, "operator", 5), 0);
+    assert_int_equal(ledger_pause_get(l, "acme", &paused, &until), 0);
+    assert_int_equal(paused, 1);
+    assert_int_equal(until, 77);
+    ledger_close(l);
+}
+
+static void unopenable_path_is_reported(void **state)
+{
+    (void)state;
+    ledger *l = NULL;
+    char err[300] = "";
+    assert_int_equal(ledger_open("/nonexistent-dir/x/ledger.db", &l, err, sizeof err), LTM_EDB);
+    assert_non_null(strstr(err, "/nonexistent-dir/x/ledger.db"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_job_id_is_recorded_once),
+        cmocka_unit_test(attempts_results_and_history),
+        cmocka_unit_test(unopenable_path_is_reported),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
