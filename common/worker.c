@@ -1,192 +1,348 @@
 #include "ltm/worker.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
-#include "ltm/json.h"
 #include "ltm/log.h"
 #include "ltm/timeutil.h"
+#include "worker_impl.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define DAY_MS (86400000.0)
 
 const ltm_setting ltm_worker_settings[] = {
     {"LTM_MODE", LTM_SET_ENUM, "sandbox", 0, 0, 0, "sandbox|live",
-     "sandbox: nothing leaves the machine, posts go to the outbox file; live: publish for real"},
+     "sandbox: nothing leaves the machine, posts go to the outbox file; live: publish on each "
+     "account's channel"},
+    {"LTM_ACCOUNTS_FILE", LTM_SET_STRING, NULL, 0, 0, 0, NULL,
+     "accounts file (default $LTM_DATA_DIR/accounts.json; required in live mode)"},
+    {"LTM_WORKER_INFLIGHT", LTM_SET_INT, "16", 0, 1, 4096, NULL, "jobs carried out at once"},
+    {"LTM_WORKER_DRAIN_TIMEOUT", LTM_SET_DURATION, "20s", 0, 0, 600000, NULL,
+     "on SIGTERM, how long jobs in flight may take to finish"},
+    {"LTM_HTTP_CONNECT_TIMEOUT", LTM_SET_DURATION, "10s", 0, 50, 120000, NULL,
+     "connect timeout of every HTTP call"},
+    {"LTM_HTTP_TIMEOUT", LTM_SET_DURATION, "30s", 0, 100, 600000, NULL,
+     "total timeout of every HTTP call"},
+    {"LTM_PUBLISHED_RETENTION", LTM_SET_DURATION, "30d", 0, 3600000, 3650 * DAY_MS, NULL,
+     "how long a publication is remembered for de-duplication"},
+    {"OPENAI_API_KEY", LTM_SET_STRING, NULL, LTM_SETTING_SECRET, 0, 0, NULL,
+     "OpenAI (or compatible) API key; live posts without a final text need it"},
+    {"OPENAI_BASE_URL", LTM_SET_STRING, "https://api.openai.com/v1", 0, 0, 0, NULL,
+     "Chat Completions base URL (any OpenAI-compatible server)"},
+    {"OPENAI_MODEL", LTM_SET_STRING, "gpt-4o-mini", 0, 0, 0, NULL, "model that writes the posts"},
+    {"LTM_OPENAI_MAX_TOKENS", LTM_SET_INT, "1000", 0, 16, 32000, NULL, "max_tokens of a post"},
+    {"REPLICATE_TOKEN", LTM_SET_STRING, NULL, LTM_SETTING_SECRET, 0, 0, NULL,
+     "Replicate API token; without it images come from the accounts' image_urls"},
+    {"LTM_REPLICATE_BASE_URL", LTM_SET_STRING, "https://api.replicate.com", 0, 0, 0, NULL,
+     "Replicate API base URL"},
+    {"LTM_REPLICATE_MODEL", LTM_SET_STRING, "black-forest-labs/flux-schnell", 0, 0, 0, NULL,
+     "Replicate model, owner/name or owner/name:version"},
+    {"LTM_REPLICATE_TIMEOUT", LTM_SET_DURATION, "120s", 0, 100, 3600000, NULL,
+     "how long an image may take"},
+    {"LTM_REPLICATE_POLL_INTERVAL", LTM_SET_DURATION, "1s", 0, 10, 60000, NULL,
+     "pause between two polls of a prediction"},
+    {"LTM_LINKEDIN_BASE_URL", LTM_SET_STRING, "https://api.linkedin.com", 0, 0, 0, NULL,
+     "LinkedIn API base URL"},
+    {"LTM_LINKEDIN_VERSION", LTM_SET_STRING, "202610", 0, 0, 0, NULL,
+     "LinkedIn-Version header, YYYYMM; LinkedIn retires versions after about a year"},
+    {"LTM_INSTAGRAM_BASE_URL", LTM_SET_STRING, "https://graph.facebook.com/v22.0", 0, 0, 0, NULL,
+     "Instagram Graph API base URL, with its version"},
+    {"LTM_INSTAGRAM_POLL_INTERVAL", LTM_SET_DURATION, "2s", 0, 10, 60000, NULL,
+     "pause between two checks of a media container"},
+    {"LTM_INSTAGRAM_CONTAINER_TIMEOUT", LTM_SET_DURATION, "60s", 0, 100, 3600000, NULL,
+     "how long a media container may take to be ready"},
+    {"LTM_RAPIDAPI_BASE_URL", LTM_SET_STRING, NULL, 0, 0, 0, NULL,
+     "RapidAPI base URL (default https://<the account's host>)"},
 };
 const size_t ltm_worker_setting_count = sizeof ltm_worker_settings / sizeof ltm_worker_settings[0];
 
-int ltm_worker_check(ltm_service *svc)
+static int config_error(const ltm_service *svc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int config_error(const ltm_service *svc, const char *fmt, ...)
 {
-    const char *mode = ltm_config_str(ltm_service_config(svc), "LTM_MODE");
-    if (strcmp(mode, "live") == 0) {
-        fprintf(stderr, "ltm-%s: setting LTM_MODE=live: live publishing to LinkedIn, Instagram, "
-                        "RapidAPI and webhooks is not built in this version; use LTM_MODE=sandbox\n",
-                ltm_service_name(svc));
-        return LTM_ECONFIG;
-    }
-    ltm_info("sandbox mode: publications are written to the outbox file, nothing is sent",
-             "outbox", ltm_service_data_dir(svc));
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "ltm-%s: %s\n", ltm_service_name(svc), line);
+    return LTM_ECONFIG;
+}
+
+static int check_url(const ltm_service *svc, const ltm_config *c, const char *name)
+{
+    const char *v = ltm_config_str(c, name);
+    if (v && strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+        return config_error(svc, "setting %s: expected an http:// or https:// URL, got \"%s\"",
+                            name, v);
     return LTM_OK;
 }
 
-char *ltm_sandbox_text(const ltm_job *job)
+static int check_settings(ltm_worker *w)
 {
-    char slot[LTM_ISO_SIZE];
-    const char *body = job->text ? job->text : job->prompt;
-    size_t size = 256 + strlen(job->account ? job->account : "") + (body ? strlen(body) : 0);
-    char *text = malloc(size);
-    if (!text)
-        return NULL;
-    if (job->text)
-        snprintf(text, size, "[SANDBOX] %s", job->text);
-    else
-        snprintf(text, size,
-                 "[SANDBOX] %s for account %s, slot %s: generated locally, no model was called%s%s",
-                 job->kind == LTM_JOB_STORY ? "Story" : "Post", job->account,
-                 ltm_time_format_iso(job->slot_ms, slot), body ? ". Prompt: " : "",
-                 body ? body : "");
-    return text;
+    const ltm_config *c = ltm_service_config(w->svc);
+    const char *urls[] = {"OPENAI_BASE_URL", "LTM_REPLICATE_BASE_URL", "LTM_LINKEDIN_BASE_URL",
+                          "LTM_INSTAGRAM_BASE_URL", "LTM_RAPIDAPI_BASE_URL"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++)
+        if (check_url(w->svc, c, urls[i]) != LTM_OK)
+            return LTM_ECONFIG;
+    const char *v = ltm_config_str(c, "LTM_LINKEDIN_VERSION");
+    if (strlen(v) != 6 || strspn(v, "0123456789") != 6 || strncmp(v, "20", 2) != 0 ||
+        atoi(v + 4) < 1 || atoi(v + 4) > 12)
+        return config_error(w->svc, "setting %s: expected a version YYYYMM such as 202610, got "
+                            "\"%s\"", "LTM_LINKEDIN_VERSION", v);
+    const char *model = ltm_config_str(c, "LTM_REPLICATE_MODEL");
+    if (!strchr(model, '/') || strpbrk(model, " ?#"))
+        return config_error(w->svc, "setting %s: expected owner/name or owner/name:version, got "
+                            "\"%s\"", "LTM_REPLICATE_MODEL", model);
+    return LTM_OK;
 }
 
-typedef struct {
-    ltm_service *svc;
-    const ltm_worker_def *def;
-    char outbox_path[4096];
-} worker;
-
-static void publish_result(worker *w, const ltm_result *r)
+static void add_secret(ltm_worker *w, const char *value)
 {
-    ltm_service_publish_json(w->svc, "ltm/results", ltm_result_encode(r), 1, 0);
+    if (!value || strlen(value) < 4 || w->secret_count == sizeof w->secrets / sizeof w->secrets[0])
+        return;
+    ltm_log_add_secret(value);
+    w->secrets[w->secret_count++] = strdup(value);
 }
 
-/* Sandbox channel: one JSON line per publication in the outbox file. */
-static int sandbox_publish(worker *w, const ltm_job *job, char **remote_id, char *error,
-                           size_t error_size)
+/* In live mode the accounts file is required and each live channel's token
+ * must be in the environment now, not at the first job hours later. */
+static int load_accounts(ltm_worker *w)
 {
-    char *text = ltm_sandbox_text(job);
-    cJSON *o = cJSON_CreateObject();
-    char id[300];
-    snprintf(id, sizeof id, "sandbox:%s", job->job_id);
-    if (!text || !o) {
-        free(text);
-        cJSON_Delete(o);
-        snprintf(error, error_size, "out of memory");
-        return LTM_ENOMEM;
+    const ltm_config *c = ltm_service_config(w->svc);
+    char path[4200], err[600];
+    const char *set = ltm_config_str(c, "LTM_ACCOUNTS_FILE");
+    snprintf(path, sizeof path, "%s", set ? set : "");
+    if (!set)
+        snprintf(path, sizeof path, "%.4000s/accounts.json", ltm_service_data_dir(w->svc));
+    int rc = ltm_accounts_load(path, w->def.kind, &w->accounts, err, sizeof err);
+    if (rc == LTM_ENOTFOUND && !w->live && !set) {
+        ltm_info("sandbox mode without an accounts file: every job goes to the outbox", "path",
+                 path);
+        return LTM_OK;
     }
-    ltm_json_add_str(o, "remote_id", id);
-    ltm_json_add_str(o, "job_id", job->job_id);
-    ltm_json_add_str(o, "kind", ltm_job_kind_name(job->kind));
-    ltm_json_add_str(o, "account", job->account);
-    cJSON_AddNumberToObject(o, "attempt", job->attempt);
-    ltm_json_add_time(o, "slot", job->slot_ms);
-    ltm_json_add_time(o, "published_at", ltm_now_ms());
-    ltm_json_add_str(o, "text", text);
-    ltm_json_add_str(o, "image_url", job->image_url);
-    free(text);
-    char *line = ltm_json_finish(o);
-    if (!line) {
-        snprintf(error, error_size, "out of memory");
-        return LTM_ENOMEM;
+    if (rc != LTM_OK)
+        return config_error(w->svc, "%s", err);
+    if (!w->live)
+        return LTM_OK;
+    rc = ltm_accounts_resolve(w->accounts, w->def.kind, NULL, NULL, err, sizeof err);
+    if (rc != LTM_OK)
+        return config_error(w->svc, "%s", err);
+    int needs_text = 0;
+    for (size_t i = 0; i < w->accounts->count; i++) {
+        const ltm_channel *ch = ltm_account_channel(&w->accounts->items[i], w->def.kind);
+        add_secret(w, ch->token);
+        needs_text |= ch->type != LTM_CHANNEL_SANDBOX && w->def.kind == LTM_JOB_POST;
     }
-    size_t len = strlen(line);
-    char *record = realloc(line, len + 2);
-    if (!record) {
-        free(line);
-        snprintf(error, error_size, "out of memory");
-        return LTM_ENOMEM;
+    if (needs_text && !w->env.openai_key)
+        return config_error(w->svc, "setting %s: required in live mode, where %s", "OPENAI_API_KEY",
+                            "posts without a final text are written by the model");
+    return LTM_OK;
+}
+
+static void fill_env(ltm_worker *w)
+{
+    const ltm_config *c = ltm_service_config(w->svc);
+    ltm_publish_env *e = &w->env;
+    e->http = w->http;
+    e->connect_timeout_ms = (long)ltm_config_int(c, "LTM_HTTP_CONNECT_TIMEOUT");
+    e->timeout_ms = (long)ltm_config_int(c, "LTM_HTTP_TIMEOUT");
+    e->openai_key = ltm_config_str(c, "OPENAI_API_KEY");
+    e->openai_base = ltm_config_str(c, "OPENAI_BASE_URL");
+    e->openai_model = ltm_config_str(c, "OPENAI_MODEL");
+    e->openai_max_tokens = (int)ltm_config_int(c, "LTM_OPENAI_MAX_TOKENS");
+    e->replicate_token = ltm_config_str(c, "REPLICATE_TOKEN");
+    e->replicate_base = ltm_config_str(c, "LTM_REPLICATE_BASE_URL");
+    e->replicate_model = ltm_config_str(c, "LTM_REPLICATE_MODEL");
+    e->replicate_timeout_ms = ltm_config_int(c, "LTM_REPLICATE_TIMEOUT");
+    e->replicate_poll_ms = ltm_config_int(c, "LTM_REPLICATE_POLL_INTERVAL");
+    e->linkedin_base = ltm_config_str(c, "LTM_LINKEDIN_BASE_URL");
+    e->linkedin_version = ltm_config_str(c, "LTM_LINKEDIN_VERSION");
+    e->instagram_base = ltm_config_str(c, "LTM_INSTAGRAM_BASE_URL");
+    e->instagram_poll_ms = ltm_config_int(c, "LTM_INSTAGRAM_POLL_INTERVAL");
+    e->instagram_timeout_ms = ltm_config_int(c, "LTM_INSTAGRAM_CONTAINER_TIMEOUT");
+    e->rapidapi_base = ltm_config_str(c, "LTM_RAPIDAPI_BASE_URL");
+    e->outbox_path = w->outbox_path;
+    e->worker_id = ltm_service_client_id(w->svc);
+    if (e->openai_key && *e->openai_key == '\0')
+        e->openai_key = NULL;
+    if (e->replicate_token && *e->replicate_token == '\0')
+        e->replicate_token = NULL;
+    add_secret(w, e->openai_key);
+    add_secret(w, e->replicate_token);
+}
+
+static int open_files(ltm_worker *w)
+{
+    char dir[4016], db[4200], err[600];
+    snprintf(dir, sizeof dir, "%.4000s/outbox", ltm_service_data_dir(w->svc));
+    if (ltm_mkdirs(dir, 0750) != LTM_OK) {
+        fprintf(stderr, "ltm-%s: cannot create %s: %s\n", ltm_service_name(w->svc), dir,
+                strerror(errno));
+        return LTM_EIO;
     }
-    record[len] = '\n';
-    record[len + 1] = '\0';
-    int rc = ltm_append_record(w->outbox_path, record, len + 1);
-    free(record);
+    snprintf(w->outbox_path, sizeof w->outbox_path, "%s/%ss.jsonl", dir,
+             ltm_job_kind_name(w->def.kind));
+    snprintf(db, sizeof db, "%.4000s/%s-publications.db", ltm_service_data_dir(w->svc),
+             ltm_service_name(w->svc));
+    int rc = ltm_pubstore_open(db, &w->store, err, sizeof err);
+    if (rc != LTM_OK)
+        fprintf(stderr, "ltm-%s: cannot open the publication database %s\n",
+                ltm_service_name(w->svc), err);
+    return rc;
+}
+
+int ltm_worker_new(ltm_service *svc, const ltm_worker_def *def, ltm_worker **out)
+{
+    ltm_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return LTM_ENOMEM;
+    const ltm_config *c = ltm_service_config(svc);
+    w->svc = svc;
+    w->def = *def;
+    w->live = strcmp(ltm_config_str(c, "LTM_MODE"), "live") == 0;
+    w->inflight_limit = (size_t)ltm_config_int(c, "LTM_WORKER_INFLIGHT");
+    w->drain_timeout_ms = ltm_config_int(c, "LTM_WORKER_DRAIN_TIMEOUT");
+    w->retention_ms = ltm_config_int(c, "LTM_PUBLISHED_RETENTION");
+    int rc = check_settings(w);
+    if (rc == LTM_OK && (rc = ltm_http_new(&w->http)) != LTM_OK)
+        fprintf(stderr, "ltm-%s: cannot start libcurl\n", ltm_service_name(svc));
+    if (rc == LTM_OK) {
+        fill_env(w);
+        rc = open_files(w);
+    }
+    if (rc == LTM_OK)
+        rc = load_accounts(w);
     if (rc != LTM_OK) {
-        snprintf(error, error_size, "cannot append to the outbox file: %s", strerror(errno));
+        ltm_worker_free(w);
         return rc;
     }
-    *remote_id = strdup(id);
+    ltm_info(w->live ? "live mode: each account's channel is used; sandbox channels write the "
+                       "outbox"
+                     : "sandbox mode: publications are written to the outbox file, nothing is sent",
+             "outbox", w->outbox_path, "accounts", LTM_INT(w->accounts ? w->accounts->count : 0),
+             "inflight", LTM_INT(w->inflight_limit));
+    *out = w;
     return LTM_OK;
 }
 
-static void handle_job(worker *w, const ltm_mqtt_message *m)
+void ltm_worker_free(ltm_worker *w)
 {
-    ltm_job job;
-    char reason[LTM_REASON_SIZE];
-    if (ltm_job_decode(m->payload, m->len, &job, reason) != LTM_OK) {
-        ltm_service_dead_letter(w->svc, m, reason);
+    if (!w)
         return;
+    ltm_http_free(w->http); /* abandons transfers without callbacks */
+    while (w->active) {
+        attempt *a = w->active;
+        w->active = a->next;
+        ltm_task_clear(&a->task);
+        ltm_job_clear(&a->job);
+        free(a);
     }
-    if (job.kind != w->def->kind) {
-        snprintf(reason, sizeof reason, "job kind %s does not belong on %s",
-                 ltm_job_kind_name(job.kind), m->topic);
-        ltm_service_dead_letter(w->svc, m, reason);
-        ltm_job_clear(&job);
-        return;
-    }
-    ltm_info("job received", "job_id", job.job_id, "account", job.account, "attempt",
-             LTM_INT(job.attempt));
-    int64_t start = ltm_mono_ms();
-    ltm_result r = {0};
-    char error[512] = "";
-    r.job_id = job.job_id;
-    r.kind = job.kind;
-    r.account = job.account;
-    r.attempt = job.attempt;
-    r.channel = "sandbox";
-    r.worker = (char *)ltm_service_client_id(w->svc);
-    int rc = sandbox_publish(w, &job, &r.remote_id, error, sizeof error);
-    r.publish_ms = ltm_mono_ms() - start;
-    r.finished_ms = ltm_now_ms();
-    if (rc == LTM_OK) {
-        r.status = LTM_RESULT_PUBLISHED;
-        r.final = 1;
-    } else {
-        /* A local write failed before anything was published: safe to retry. */
-        r.status = LTM_RESULT_FAILED;
-        r.retryable = 1;
-        r.final = job.attempt >= job.max_attempts;
-        r.error_class = "internal";
-        r.error = error;
-    }
-    ltm_service_observe(w->svc, "publish", r.publish_ms, rc == LTM_OK);
-    publish_result(w, &r);
-    ltm_log(rc == LTM_OK ? LTM_LOG_INFO : LTM_LOG_ERROR, "attempt finished", "job_id", job.job_id,
-            "account", job.account, "attempt", LTM_INT(job.attempt), "status",
-            ltm_result_status_name(r.status), "channel", r.channel, "remote_id", r.remote_id,
-            "publish_ms", LTM_INT(r.publish_ms), "error", rc == LTM_OK ? NULL : error, NULL);
-    free(r.remote_id);
-    ltm_job_clear(&job);
+    ltm_accounts_free(w->accounts);
+    ltm_pubstore_close(w->store);
+    for (size_t i = 0; i < w->secret_count; i++)
+        free(w->secrets[i]);
+    free(w);
 }
 
-int ltm_worker_run(ltm_service *svc, const ltm_worker_def *def)
+/* Tasks waiting on a timer (a poll interval): run the due ones, return the
+ * ms until the next. */
+static int run_timers(ltm_worker *w)
 {
-    worker w = {.svc = svc, .def = def};
-    char outbox_dir[4016];
-    snprintf(outbox_dir, sizeof outbox_dir, "%s/outbox", ltm_service_data_dir(svc));
-    if (ltm_mkdirs(outbox_dir, 0750) != LTM_OK) {
-        ltm_error("cannot create the outbox directory", "path", outbox_dir, "error",
-                  strerror(errno));
-        ltm_service_free(svc);
-        return 1;
+    int64_t now = ltm_mono_ms(), next = INT64_MAX;
+    attempt *due[64];
+    size_t n = 0;
+    for (attempt *a = w->active; a; a = a->next) {
+        if (!a->task.on_wake)
+            continue;
+        if (a->task.wake_mono <= now && n < sizeof due / sizeof due[0])
+            due[n++] = a;
+        else if (a->task.wake_mono < next)
+            next = a->task.wake_mono;
     }
-    if (snprintf(w.outbox_path, sizeof w.outbox_path, "%.4000s/%ss.jsonl", outbox_dir,
-                 ltm_job_kind_name(def->kind)) >= (int)sizeof w.outbox_path) {
-        ltm_error("data directory path too long", "path", outbox_dir);
-        ltm_service_free(svc);
-        return 1;
+    /* Collected first: a step may finish and free its own attempt. */
+    for (size_t i = 0; i < n; i++) {
+        ltm_task_step step = due[i]->task.on_wake;
+        due[i]->task.on_wake = NULL;
+        step(&due[i]->task);
     }
+    if (n == sizeof due / sizeof due[0])
+        return 0;
+    return next == INT64_MAX ? 1000 : (int)(next - now > 1000 ? 1000 : next - now);
+}
+
+static void publish_detail(ltm_worker *w)
+{
+    char detail[400];
+    snprintf(detail, sizeof detail,
+             "{\"mode\":\"%s\",\"inflight\":%zu,\"inflight_limit\":%zu,\"published\":%llu,"
+             "\"failed\":%llu,\"unconfirmed\":%llu,\"duplicates\":%llu,\"rereported\":%llu,"
+             "\"joined\":%llu}",
+             w->live ? "live" : "sandbox", w->active_count, w->inflight_limit,
+             (unsigned long long)w->published, (unsigned long long)w->failed,
+             (unsigned long long)w->unconfirmed, (unsigned long long)w->duplicates,
+             (unsigned long long)w->rereported, (unsigned long long)w->joined);
+    ltm_service_set_detail(w->svc, detail);
+}
+
+static void loop_once(ltm_worker *w, int accept_jobs)
+{
+    ltm_mqtt_message *m;
+    while (accept_jobs && w->active_count < w->inflight_limit &&
+           (m = ltm_service_next(w->svc)) != NULL) {
+        ltm_worker_handle(w, m);
+        ltm_mqtt_message_free(m);
+    }
+    int timeout = ltm_service_tick(w->svc);
+    int timers = run_timers(w);
+    if (timers < timeout)
+        timeout = timers;
+    int woken = 0;
+    ltm_http_run(w->http, ltm_service_wake_fd(w->svc), timeout, &woken);
+    if (woken) {
+        uint64_t counter;
+        ssize_t n = read(ltm_service_wake_fd(w->svc), &counter, sizeof counter);
+        (void)n;
+    }
+}
+
+int ltm_worker_run(ltm_worker *w)
+{
+    ltm_service *svc = w->svc;
     char filter[128];
-    snprintf(filter, sizeof filter, "$share/%s/ltm/jobs/%s", def->share_group,
-             ltm_job_kind_name(def->kind));
+    snprintf(filter, sizeof filter, "$share/%s/ltm/jobs/%s", w->def.share_group,
+             ltm_job_kind_name(w->def.kind));
+    int deleted = 0;
+    if (ltm_pubstore_prune(w->store, ltm_now_ms() - w->retention_ms, &deleted) == LTM_OK && deleted)
+        ltm_info("forgot old publications", "count", LTM_INT(deleted));
+    publish_detail(w);
     ltm_service_subscribe(svc, filter, 1);
     ltm_service_start(svc);
+    uint64_t seen = 0;
     while (ltm_service_running(svc)) {
-        ltm_service_wait(svc, 1000);
-        ltm_mqtt_message *m;
-        while ((m = ltm_service_next(svc)) != NULL) {
-            handle_job(&w, m);
-            ltm_mqtt_message_free(m);
+        loop_once(w, 1);
+        uint64_t done = w->published + w->failed + w->unconfirmed + w->duplicates;
+        if (done != seen) {
+            seen = done;
+            publish_detail(w);
         }
     }
+    /* Jobs already taken finish (their results matter); new ones stay with
+     * the broker for another replica or our next start. */
+    int64_t deadline = ltm_mono_ms() + w->drain_timeout_ms;
+    if (w->active_count)
+        ltm_info("draining jobs in flight", "count", LTM_INT(w->active_count));
+    while (w->active_count && ltm_mono_ms() < deadline)
+        loop_once(w, 0);
+    if (w->active_count)
+        ltm_warn("jobs abandoned at shutdown; the scheduler re-dispatches them after their lease",
+                 "count", LTM_INT(w->active_count));
+    ltm_worker_free(w);
     return ltm_service_shutdown(svc);
 }

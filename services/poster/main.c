@@ -18,10 +18,12 @@ int main(int argc, char **argv)
         return 0;
     if (rc != LTM_OK)
         return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
-    if (ltm_worker_check(svc) != LTM_OK) {
-        ltm_service_free(svc);
-        return LTM_EXIT_CONFIG;
-    }
     static const ltm_worker_def worker = {.kind = LTM_JOB_POST, .share_group = "posters"};
-    return ltm_worker_run(svc, &worker);
+    ltm_worker *w;
+    rc = ltm_worker_new(svc, &worker, &w);
+    if (rc != LTM_OK) {
+        ltm_service_free(svc);
+        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+    }
+    return ltm_worker_run(w);
 }

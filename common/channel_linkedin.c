@@ -1,0 +1,300 @@
+#include "ltm/channels.h"
+#include "ltm/error.h"
+#include "ltm/json.h"
+#include "ltm/text_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* LinkedIn Posts API (docs/publishing.md, LinkedIn section). A text post is
+ * one POST; an image post first copies the image (download, then
+ * initializeUpload and PUT of the bytes) because LinkedIn takes no image
+ * URL, and a Replicate output must be copied within the hour anyway. */
+
+#define IMAGE_MAX (10u << 20)
+#define VERIFY_COUNT 10
+
+char *ltm_url_encode(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = malloc(strlen(s) * 3 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c)) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+char *ltm_linkedin_post_body(const char *author, const char *visibility, const char *commentary,
+                             const char *image_urn)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *dist = cJSON_CreateObject();
+    if (!o || !dist || !cJSON_AddItemToObject(o, "distribution", dist)) {
+        cJSON_Delete(o);
+        cJSON_Delete(dist);
+        return NULL;
+    }
+    int rc = ltm_json_add_str(o, "author", author);
+    rc |= ltm_json_add_str(o, "commentary", commentary);
+    rc |= ltm_json_add_str(o, "visibility", visibility ? visibility : "PUBLIC");
+    rc |= ltm_json_add_str(dist, "feedDistribution", "MAIN_FEED");
+    rc |= cJSON_AddArrayToObject(dist, "targetEntities") ? 0 : LTM_ENOMEM;
+    rc |= cJSON_AddArrayToObject(dist, "thirdPartyDistributionChannels") ? 0 : LTM_ENOMEM;
+    if (image_urn) {
+        cJSON *content = cJSON_AddObjectToObject(o, "content");
+        cJSON *media = content ? cJSON_AddObjectToObject(content, "media") : NULL;
+        rc |= media ? ltm_json_add_str(media, "id", image_urn) : LTM_ENOMEM;
+    }
+    rc |= ltm_json_add_str(o, "lifecycleState", "PUBLISHED");
+    rc |= cJSON_AddFalseToObject(o, "isReshareDisabledByAuthor") ? 0 : LTM_ENOMEM;
+    if (rc) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return ltm_json_finish(o);
+}
+
+int ltm_linkedin_upload_parse(const char *body, size_t len, char **upload_url, char **image_urn)
+{
+    *upload_url = *image_urn = NULL;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(root, "value");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(value, "uploadUrl");
+    const cJSON *i = cJSON_GetObjectItemCaseSensitive(value, "image");
+    int rc = LTM_EINVAL;
+    if (cJSON_IsString(u) && cJSON_IsString(i) && strncmp(u->valuestring, "http", 4) == 0 &&
+        strncmp(i->valuestring, "urn:li:image:", 13) == 0) {
+        *upload_url = strdup(u->valuestring);
+        *image_urn = strdup(i->valuestring);
+        rc = *upload_url && *image_urn ? LTM_OK : LTM_ENOMEM;
+    }
+    cJSON_Delete(root);
+    if (rc) {
+        free(*upload_url);
+        free(*image_urn);
+        *upload_url = *image_urn = NULL;
+    }
+    return rc;
+}
+
+int ltm_linkedin_find_post(const char *body, size_t len, const char *commentary, char **id)
+{
+    *id = NULL;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *elements = cJSON_GetObjectItemCaseSensitive(root, "elements");
+    if (!cJSON_IsArray(elements)) {
+        cJSON_Delete(root);
+        return LTM_EINVAL;
+    }
+    int found = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, elements)
+    {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "commentary");
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(e, "id");
+        if (cJSON_IsString(c) && cJSON_IsString(i) && strcmp(c->valuestring, commentary) == 0) {
+            *id = strdup(i->valuestring);
+            found = *id != NULL;
+            break;
+        }
+    }
+    cJSON_Delete(root);
+    return found;
+}
+
+typedef struct {
+    char auth[600];
+    char version[64];
+    const char *list[4];
+} li_headers;
+
+static void headers_for(ltm_task *t, li_headers *h)
+{
+    ltm_bearer(h->auth, sizeof h->auth, t->channel->token);
+    snprintf(h->version, sizeof h->version, "LinkedIn-Version: %s", t->env->linkedin_version);
+    h->list[0] = h->auth;
+    h->list[1] = h->version;
+    h->list[2] = "X-Restli-Protocol-Version: 2.0.0";
+    h->list[3] = "Content-Type: application/json";
+}
+
+static void on_post(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!ltm_http_ok(r)) {
+        ltm_classify_failure(LTM_API_LINKEDIN, 1, r, t->job->account, &t->outcome);
+        ltm_task_finish(t);
+        return;
+    }
+    /* 201 with an empty body: the post's URN is only in this header. */
+    char *id = ltm_http_header(r->headers, "x-restli-id");
+    if (!id)
+        id = ltm_http_header(r->headers, "x-linkedin-id");
+    ltm_outcome_published(&t->outcome, id ? id : "");
+    free(id);
+    ltm_task_finish(t);
+}
+
+static void send_post(ltm_task *t, const char *image_urn)
+{
+    char *commentary = ltm_linkedin_escape(t->text ? t->text : "");
+    char *body = commentary ? ltm_linkedin_post_body(t->channel->author, t->channel->visibility,
+                                                     commentary, image_urn)
+                            : NULL;
+    free(commentary);
+    char url[2200];
+    li_headers h;
+    headers_for(t, &h);
+    if (!body || snprintf(url, sizeof url, "%s/rest/posts", t->env->linkedin_base) >= (int)sizeof url) {
+        free(body);
+        ltm_task_fail(t, "internal", 1, "cannot build the LinkedIn request");
+        return;
+    }
+    if (ltm_task_publishing(t))
+        ltm_task_http(t, "POST", url, h.list, 4, body, strlen(body), 64 * 1024, on_post);
+    free(body);
+}
+
+static void on_upload(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!ltm_http_ok(r)) {
+        ltm_classify_failure(LTM_API_LINKEDIN, 0, r, t->job->account, &t->outcome);
+        ltm_task_finish(t);
+        return;
+    }
+    free(t->bytes);
+    t->bytes = NULL;
+    send_post(t, t->ref);
+}
+
+static void on_initialize(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!ltm_http_ok(r)) {
+        ltm_classify_failure(LTM_API_LINKEDIN, 0, r, t->job->account, &t->outcome);
+        ltm_task_finish(t);
+        return;
+    }
+    char *upload = NULL, *urn = NULL;
+    if (ltm_linkedin_upload_parse(r->body, r->body_len, &upload, &urn) != LTM_OK) {
+        ltm_task_fail(t, "server", 1, "LinkedIn initializeUpload answer without uploadUrl/image");
+        return;
+    }
+    free(t->scratch);
+    free(t->ref);
+    t->scratch = upload;
+    t->ref = urn;
+    li_headers h;
+    headers_for(t, &h);
+    const char *headers[] = {h.auth, "Content-Type: application/octet-stream"};
+    ltm_task_http(t, "PUT", t->scratch, headers, 2, t->bytes, t->bytes_len, 64 * 1024, on_upload);
+}
+
+static void on_download(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!ltm_http_ok(r)) {
+        ltm_classify_failure(LTM_API_DOWNLOAD, 0, r, t->job->account, &t->outcome);
+        ltm_task_finish(t);
+        return;
+    }
+    if (r->body_len == 0) {
+        ltm_task_fail(t, "validation", 0, "the image URL answered with no bytes");
+        return;
+    }
+    free(t->bytes);
+    if (!(t->bytes = malloc(r->body_len))) {
+        ltm_task_fail(t, "internal", 1, "out of memory");
+        return;
+    }
+    memcpy(t->bytes, r->body, r->body_len);
+    t->bytes_len = r->body_len;
+    char url[2200], *body = NULL;
+    li_headers h;
+    headers_for(t, &h);
+    snprintf(url, sizeof url, "%s/rest/images?action=initializeUpload", t->env->linkedin_base);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *req = o ? cJSON_AddObjectToObject(o, "initializeUploadRequest") : NULL;
+    if (req && ltm_json_add_str(req, "owner", t->channel->author) == LTM_OK)
+        body = ltm_json_finish(o);
+    else
+        cJSON_Delete(o);
+    if (!body) {
+        ltm_task_fail(t, "internal", 1, "out of memory");
+        return;
+    }
+    ltm_task_http(t, "POST", url, h.list, 4, body, strlen(body), 64 * 1024, on_initialize);
+    free(body);
+}
+
+static void linkedin_publish(ltm_task *t)
+{
+    if (t->image_url)
+        ltm_task_download(t, t->image_url, IMAGE_MAX, on_download);
+    else
+        send_post(t, NULL);
+}
+
+static void on_recent(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!ltm_http_ok(r)) {
+        ltm_outcome o;
+        ltm_classify_failure(LTM_API_LINKEDIN, 0, r, t->job->account, &o);
+        ltm_task_unconfirmed(t,
+                             "the publish request got no answer and LinkedIn's list of recent "
+                             "posts could not be read to check (%s); check the account",
+                             o.error);
+        return;
+    }
+    char *commentary = ltm_linkedin_escape(t->text ? t->text : "");
+    char *id = NULL;
+    int found = commentary ? ltm_linkedin_find_post(r->body, r->body_len, commentary, &id) : -1;
+    if (found == 0 && commentary && t->text)
+        found = ltm_linkedin_find_post(r->body, r->body_len, t->text, &id);
+    free(commentary);
+    if (found == 1) {
+        ltm_outcome_published(&t->outcome, id);
+        free(id);
+        ltm_task_finish(t);
+    } else if (found == 0) {
+        ltm_task_fail(t, "network", 1,
+                      "the publish request got no answer; the author's %d most recent posts do "
+                      "not contain it, so it was not published",
+                      VERIFY_COUNT);
+    } else {
+        ltm_task_unconfirmed(t, "the publish request got no answer and LinkedIn's list of "
+                                "recent posts was unreadable; check the account");
+    }
+}
+
+static void linkedin_verify(ltm_task *t)
+{
+    char *author = ltm_url_encode(t->channel->author);
+    char url[2400];
+    li_headers h;
+    headers_for(t, &h);
+    if (!author || snprintf(url, sizeof url, "%s/rest/posts?author=%s&q=author&count=%d&sortBy=LAST_MODIFIED",
+                            t->env->linkedin_base, author, VERIFY_COUNT) >= (int)sizeof url) {
+        free(author);
+        ltm_task_unconfirmed(t, "cannot build the LinkedIn check request");
+        return;
+    }
+    free(author);
+    ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 4u << 20, on_recent);
+}
+
+const ltm_channel_ops ltm_linkedin_ops = {LTM_CHANNEL_LINKEDIN, linkedin_publish, linkedin_verify};

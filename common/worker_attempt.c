@@ -1,0 +1,434 @@
+/* One attempt of one job: de-duplication, text, image, publish, check,
+ * result. Each stage ends in a callback of the task (ltm/task.h); this file
+ * chains them and turns the outcome into the attempt's one result. */
+#include "ltm/channels.h"
+#include "ltm/error.h"
+#include "ltm/generate_openai.h"
+#include "ltm/image_replicate.h"
+#include "ltm/log.h"
+#include "ltm/text_rules.h"
+#include "ltm/timeutil.h"
+#include "worker_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { STAGE_RECOVER, STAGE_GENERATE, STAGE_IMAGE, STAGE_PUBLISH, STAGE_VERIFY };
+
+static void start_text(attempt *a);
+static void start_image(attempt *a);
+static void start_publish(attempt *a);
+
+static ltm_channel_type channel_type(const attempt *a)
+{
+    return a->task.channel ? a->task.channel->type : LTM_CHANNEL_SANDBOX;
+}
+
+/* Error texts may quote an API's answer; an API may echo what it was sent. */
+static void scrub(const ltm_worker *w, char *text, size_t size)
+{
+    for (size_t i = 0; i < w->secret_count; i++) {
+        char *hit;
+        while ((hit = strstr(text, w->secrets[i])) != NULL) {
+            char rest[512];
+            snprintf(rest, sizeof rest, "%s", hit + strlen(w->secrets[i]));
+            snprintf(hit, size - (size_t)(hit - text), "[redacted]%s", rest);
+        }
+    }
+}
+
+static int is_final(const ltm_job *job, const ltm_outcome *o)
+{
+    if (o->status != LTM_RESULT_FAILED)
+        return 1;
+    return !o->retryable || job->attempt >= job->max_attempts;
+}
+
+static void publish_result(attempt *a, int attempt_no, const ltm_outcome *o)
+{
+    ltm_worker *w = a->w;
+    ltm_result r = {0};
+    r.job_id = a->job.job_id;
+    r.kind = a->job.kind;
+    r.account = a->job.account;
+    r.attempt = attempt_no;
+    r.status = o->status;
+    r.retryable = o->status == LTM_RESULT_FAILED && o->retryable;
+    ltm_job job = a->job;
+    job.attempt = attempt_no;
+    r.final = is_final(&job, o);
+    r.error_class = (char *)o->error_class;
+    r.error = o->error_class ? (char *)o->error : NULL;
+    r.remote_id = o->remote_id[0] ? (char *)o->remote_id : NULL;
+    r.channel = (char *)ltm_channel_type_name(channel_type(a));
+    r.worker = (char *)ltm_service_client_id(w->svc);
+    r.retry_after_ms = r.retryable ? o->retry_after_ms : 0;
+    r.generate_ms = a->generate_ms;
+    r.image_ms = a->image_ms;
+    r.publish_ms = a->publish_ms;
+    r.finished_ms = ltm_now_ms();
+    ltm_service_publish_json(w->svc, "ltm/results", ltm_result_encode(&r), 1, 0);
+    ltm_log(o->status == LTM_RESULT_PUBLISHED ? LTM_LOG_INFO
+            : r.retryable                     ? LTM_LOG_WARN
+                                              : LTM_LOG_ERROR,
+            "attempt finished", "job_id", a->job.job_id, "account", a->job.account, "attempt",
+            LTM_INT(attempt_no), "status", ltm_result_status_name(o->status), "channel", r.channel,
+            "remote_id", r.remote_id, "error_class", r.error_class, "error", r.error, "retryable",
+            r.retryable ? "true" : "false", "final", r.final ? "true" : "false", "retry_after_ms",
+            r.retry_after_ms ? LTM_INT(r.retry_after_ms) : NULL, "generate_ms",
+            LTM_INT(a->generate_ms), "image_ms", LTM_INT(a->image_ms), "publish_ms",
+            LTM_INT(a->publish_ms), NULL);
+}
+
+static void attempt_free(attempt *a)
+{
+    ltm_worker *w = a->w;
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        w->active = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    w->active_count--;
+    ltm_task_clear(&a->task);
+    ltm_job_clear(&a->job);
+    free(a);
+}
+
+/* The end of every attempt: one result for it, and one for each delivery of
+ * the same job that arrived while it ran (they share its outcome). */
+static void finish(attempt *a)
+{
+    ltm_worker *w = a->w;
+    ltm_outcome *o = &a->task.outcome;
+    scrub(w, o->error, sizeof o->error);
+    switch (o->status) {
+    case LTM_RESULT_PUBLISHED: w->published++; break;
+    case LTM_RESULT_UNCONFIRMED: w->unconfirmed++; break;
+    case LTM_RESULT_DUPLICATE: w->duplicates++; break;
+    default: w->failed++;
+    }
+    publish_result(a, a->job.attempt, o);
+    for (size_t i = 0; i < a->extra_count; i++)
+        publish_result(a, a->extra_attempts[i], o);
+    attempt_free(a);
+}
+
+static int64_t stage_elapsed(attempt *a)
+{
+    int64_t now = ltm_mono_ms(), d = now - a->stage_mono;
+    a->stage_mono = now;
+    return d;
+}
+
+static int stage_ok(const attempt *a) { return a->task.outcome.status == LTM_RESULT_PUBLISHED; }
+
+static void record_published(attempt *a)
+{
+    ltm_worker *w = a->w;
+    if (ltm_pubstore_published(w->store, a->job.job_id, ltm_channel_type_name(channel_type(a)),
+                               a->task.outcome.remote_id, ltm_now_ms()) != LTM_OK) {
+        /* The post exists; only our memory of it failed. Say so loudly: a
+         * re-dispatch of this job would not be recognised. */
+        ltm_service_count_error(w->svc);
+        ltm_error("cannot record a publication in the database", "job_id", a->job.job_id,
+                  "remote_id", a->task.outcome.remote_id);
+    }
+}
+
+static void forget_intent(attempt *a)
+{
+    if (ltm_pubstore_forget(a->w->store, a->job.job_id) != LTM_OK) {
+        ltm_service_count_error(a->w->svc);
+        ltm_error("cannot clear a publication intent in the database", "job_id", a->job.job_id);
+    }
+}
+
+static int before_publish(ltm_task *t)
+{
+    attempt *a = t->owner;
+    return ltm_pubstore_sending(a->w->store, a->job.job_id, ltm_channel_type_name(channel_type(a)),
+                                t->ref, t->text, ltm_now_ms());
+}
+
+/* ---- checks after an unknown outcome ------------------------------------ */
+
+static void after_verify(ltm_task *t)
+{
+    attempt *a = t->owner;
+    a->publish_ms += stage_elapsed(a);
+    ltm_outcome *o = &t->outcome;
+    if (o->status == LTM_RESULT_PUBLISHED) {
+        record_published(a);
+    } else if (o->status == LTM_RESULT_FAILED && o->retryable) {
+        /* The check proved the post absent. */
+        forget_intent(a);
+        if (a->recovering) {
+            a->recovering = 0;
+            ltm_info("earlier attempt proved unpublished; publishing now", "job_id", a->job.job_id);
+            ltm_task_reset_stage(t);
+            free(t->text);
+            t->text = NULL;
+            start_text(a);
+            return;
+        }
+    }
+    finish(a);
+}
+
+static void start_verify(attempt *a)
+{
+    const ltm_channel_ops *ops = ltm_channel_ops_of(channel_type(a));
+    a->stage = STAGE_VERIFY;
+    a->task.done = after_verify;
+    ops->verify(&a->task);
+}
+
+static void recover(attempt *a, ltm_pub_record *rec)
+{
+    const ltm_channel_ops *ops = ltm_channel_ops_of(channel_type(a));
+    ltm_warn("an earlier attempt sent this job and its outcome is unknown; checking the channel",
+             "job_id", a->job.job_id, "channel", rec->channel, "attempt", LTM_INT(a->job.attempt));
+    if (!ops->verify || !rec->channel || strcmp(rec->channel, ltm_channel_type_name(ops->type)) != 0) {
+        ltm_outcome *o = &a->task.outcome;
+        memset(o, 0, sizeof *o);
+        o->status = LTM_RESULT_UNCONFIRMED;
+        o->error_class = "unconfirmed";
+        snprintf(o->error, sizeof o->error,
+                 "an earlier attempt sent the publish request to %s and its outcome is unknown; "
+                 "%s offers no way to check, so it is not sent again: check the account",
+                 rec->channel ? rec->channel : "the channel", rec->channel ? rec->channel : "it");
+        finish(a);
+        return;
+    }
+    a->recovering = 1;
+    a->task.text = rec->text;
+    a->task.ref = rec->ref;
+    rec->text = rec->ref = NULL;
+    start_verify(a);
+}
+
+/* ---- publish -------------------------------------------------------------- */
+
+static void after_publish(ltm_task *t)
+{
+    attempt *a = t->owner;
+    a->publish_ms += stage_elapsed(a);
+    ltm_outcome *o = &t->outcome;
+    ltm_service_observe(a->w->svc, "publish", a->publish_ms, o->status == LTM_RESULT_PUBLISHED);
+    if (o->status == LTM_RESULT_PUBLISHED) {
+        record_published(a);
+    } else if (o->status == LTM_RESULT_UNCONFIRMED) {
+        if (ltm_channel_ops_of(channel_type(a))->verify) {
+            start_verify(a);
+            return;
+        }
+        /* No check possible: the intent row stays, so a later dispatch of
+         * this job also stops instead of sending it again. */
+    } else if (t->publish_sent) {
+        forget_intent(a); /* the channel answered: nothing was published */
+    }
+    finish(a);
+}
+
+static void start_publish(attempt *a)
+{
+    const ltm_channel_ops *ops = ltm_channel_ops_of(channel_type(a));
+    a->stage = STAGE_PUBLISH;
+    stage_elapsed(a);
+    ltm_task_reset_stage(&a->task);
+    a->task.done = after_publish;
+    a->task.before_publish = before_publish;
+    ops->publish(&a->task);
+}
+
+/* ---- image -------------------------------------------------------------- */
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void after_image(ltm_task *t)
+{
+    attempt *a = t->owner;
+    a->image_ms += stage_elapsed(a);
+    ltm_service_observe(a->w->svc, "image", a->image_ms, stage_ok(a));
+    if (!stage_ok(a)) {
+        finish(a);
+        return;
+    }
+    start_publish(a);
+}
+
+static void start_image(attempt *a)
+{
+    ltm_task *t = &a->task;
+    const ltm_image_source *src = t->account ? ltm_account_images(t->account, a->job.kind) : NULL;
+    a->stage = STAGE_IMAGE;
+    stage_elapsed(a);
+    if (a->job.image_url) {
+        t->image_url = strdup(a->job.image_url);
+    } else if (src && src->prompt && a->w->env.replicate_token) {
+        t->done = after_image;
+        ltm_replicate_image(t, src->prompt);
+        return;
+    } else if (src && src->count) {
+        /* The same job picks the same image on every attempt. */
+        t->image_url = strdup(src->urls[fnv1a(a->job.job_id) % src->count]);
+    }
+    if (!t->image_url && a->job.kind == LTM_JOB_STORY) {
+        ltm_task_fail(t, "config", 0, "account %s has no story image: set stories.image_urls, or "
+                      "stories.image_prompt with REPLICATE_TOKEN", a->job.account);
+        finish(a);
+        return;
+    }
+    start_publish(a);
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static void after_text(ltm_task *t)
+{
+    attempt *a = t->owner;
+    a->generate_ms += stage_elapsed(a);
+    if (a->stage == STAGE_GENERATE)
+        ltm_service_observe(a->w->svc, "generate", a->generate_ms, stage_ok(a));
+    if (!stage_ok(a)) {
+        finish(a);
+        return;
+    }
+    size_t figure = 0;
+    const char *problem = t->text ? ltm_text_check(channel_type(a), t->text, &figure) : NULL;
+    if (problem) {
+        ltm_outcome_fail(&t->outcome, "validation", 0, "%s %zu; nothing was cut or sent", problem,
+                         figure);
+        finish(a);
+        return;
+    }
+    start_image(a);
+}
+
+static void start_text(attempt *a)
+{
+    ltm_task *t = &a->task;
+    stage_elapsed(a);
+    ltm_outcome_published(&t->outcome, NULL);
+    if (a->job.text) {
+        t->text = ltm_trim_dup(a->job.text);
+        if (!t->text)
+            ltm_outcome_fail(&t->outcome, "internal", 1, "out of memory");
+        after_text(t);
+    } else if (a->job.kind == LTM_JOB_POST) {
+        a->stage = STAGE_GENERATE;
+        t->done = after_text;
+        ltm_openai_generate(t);
+    } else {
+        after_text(t); /* a story needs no text */
+    }
+}
+
+/* ---- a job arrives ------------------------------------------------------- */
+
+static attempt *find_active(ltm_worker *w, const char *job_id)
+{
+    for (attempt *a = w->active; a; a = a->next)
+        if (strcmp(a->job.job_id, job_id) == 0)
+            return a;
+    return NULL;
+}
+
+static void join_running(ltm_worker *w, attempt *running, const ltm_job *job)
+{
+    /* Re-dispatched while still running here (its lease ran out): it must
+     * not run twice; the running attempt answers for both. */
+    w->joined++;
+    ltm_info("job already in progress here; its result will answer this delivery too", "job_id",
+             job->job_id, "attempt", LTM_INT(job->attempt));
+    if (running->extra_count < sizeof running->extra_attempts / sizeof running->extra_attempts[0])
+        running->extra_attempts[running->extra_count++] = job->attempt;
+}
+
+static int start(ltm_worker *w, attempt *a)
+{
+    ltm_task *t = &a->task;
+    t->env = &w->env;
+    t->job = &a->job;
+    t->owner = a;
+    t->account = ltm_accounts_find(w->accounts, a->job.account);
+    a->stage_mono = ltm_mono_ms();
+    if (t->account && w->live)
+        t->channel = ltm_account_channel(t->account, a->job.kind);
+    if (w->live && !t->account) {
+        ltm_outcome_fail(&t->outcome, "config", 0, "account %s is not in the accounts file",
+                         a->job.account);
+        return 0;
+    }
+    ltm_pub_record rec;
+    if (ltm_pubstore_get(w->store, a->job.job_id, &rec) != LTM_OK) {
+        ltm_outcome_fail(&t->outcome, "internal", 1, "cannot read the worker's database");
+        return 0;
+    }
+    if (rec.state == LTM_PUB_PUBLISHED) {
+        w->rereported++;
+        ltm_info("job already published; reporting it again instead of publishing twice",
+                 "job_id", a->job.job_id, "remote_id", rec.remote_id);
+        ltm_outcome_published(&t->outcome, rec.remote_id);
+        ltm_pub_record_clear(&rec);
+        return 0;
+    }
+    if (rec.state == LTM_PUB_SENDING) {
+        recover(a, &rec);
+        ltm_pub_record_clear(&rec);
+        return 1;
+    }
+    if (channel_type(a) == LTM_CHANNEL_SANDBOX)
+        start_publish(a); /* nothing leaves the machine: no model, no image */
+    else
+        start_text(a);
+    return 1;
+}
+
+void ltm_worker_handle(ltm_worker *w, const ltm_mqtt_message *m)
+{
+    char reason[LTM_REASON_SIZE];
+    attempt *a = calloc(1, sizeof *a);
+    if (!a) {
+        ltm_service_dead_letter(w->svc, m, "worker out of memory");
+        return;
+    }
+    if (ltm_job_decode(m->payload, m->len, &a->job, reason) != LTM_OK) {
+        ltm_service_dead_letter(w->svc, m, reason);
+        free(a);
+        return;
+    }
+    if (a->job.kind != w->def.kind) {
+        snprintf(reason, sizeof reason, "job kind %s does not belong on %s",
+                 ltm_job_kind_name(a->job.kind), m->topic);
+        ltm_service_dead_letter(w->svc, m, reason);
+        ltm_job_clear(&a->job);
+        free(a);
+        return;
+    }
+    attempt *running = find_active(w, a->job.job_id);
+    if (running) {
+        join_running(w, running, &a->job);
+        ltm_job_clear(&a->job);
+        free(a);
+        return;
+    }
+    ltm_info("job received", "job_id", a->job.job_id, "account", a->job.account, "attempt",
+             LTM_INT(a->job.attempt));
+    a->w = w;
+    a->next = w->active;
+    if (w->active)
+        w->active->prev = a;
+    w->active = a;
+    w->active_count++;
+    if (!start(w, a))
+        finish(a);
+}

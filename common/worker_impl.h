@@ -1,0 +1,53 @@
+/* Private to worker.c and worker_attempt.c: the worker's state. */
+#ifndef LTM_WORKER_IMPL_H
+#define LTM_WORKER_IMPL_H
+
+#include "ltm/accounts.h"
+#include "ltm/http.h"
+#include "ltm/msg.h"
+#include "ltm/pubstore.h"
+#include "ltm/service.h"
+#include "ltm/task.h"
+#include "ltm/worker.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct attempt attempt;
+
+struct ltm_worker {
+    ltm_service *svc;
+    ltm_worker_def def;
+    int live;
+    size_t inflight_limit;
+    int64_t drain_timeout_ms;
+    int64_t retention_ms;
+    ltm_http *http;
+    ltm_publish_env env;
+    ltm_accounts *accounts;   /* NULL: sandbox mode without an accounts file */
+    ltm_pubstore *store;
+    char outbox_path[4096];
+    char *secrets[64];        /* scrubbed from error texts before they leave */
+    size_t secret_count;
+    attempt *active;
+    size_t active_count;
+    uint64_t published, failed, unconfirmed, duplicates, rereported, joined;
+};
+
+struct attempt {
+    ltm_task task;            /* task.owner points back here */
+    ltm_worker *w;
+    ltm_job job;
+    int stage;                /* enum in worker_attempt.c */
+    int recovering;           /* checking an earlier attempt's unknown outcome */
+    int64_t stage_mono;
+    int64_t generate_ms, image_ms, publish_ms;
+    int extra_attempts[8];    /* re-deliveries of this job while it ran */
+    size_t extra_count;
+    attempt *prev, *next;
+};
+
+/* worker_attempt.c: takes one message off the inbox (DLQ when undecodable). */
+void ltm_worker_handle(ltm_worker *w, const ltm_mqtt_message *m);
+
+#endif

@@ -1,0 +1,86 @@
+#ifndef LTM_ACCOUNTS_H
+#define LTM_ACCOUNTS_H
+
+#include "ltm/config.h"
+#include "ltm/msg.h"
+
+#include <stddef.h>
+
+/* The publishing side of the accounts file (docs/accounts.md): each
+ * account's channel, content and stories. The scheduler reads the same file
+ * for its own fields; unknown fields are ignored here. Errors name the
+ * account and the field: account "acme": field channel.author: ... */
+
+typedef enum {
+    LTM_CHANNEL_SANDBOX = 0,
+    LTM_CHANNEL_LINKEDIN,
+    LTM_CHANNEL_INSTAGRAM,
+    LTM_CHANNEL_RAPIDAPI,
+    LTM_CHANNEL_WEBHOOK,
+} ltm_channel_type;
+
+typedef struct {
+    ltm_channel_type type;
+    char *token_env;   /* variable holding the token (RapidAPI: the key) */
+    char *token;       /* its value, filled by ltm_accounts_resolve (live mode) */
+    char *author;      /* linkedin: urn:li:person:... or urn:li:organization:... */
+    char *visibility;  /* linkedin: PUBLIC (default) or CONNECTIONS */
+    char *user_id;     /* instagram: the Instagram business account id */
+    char *url;         /* webhook: where the JSON is POSTed */
+    char *host;        /* rapidapi: X-RapidAPI-Host, also the default base URL */
+    char *path;        /* rapidapi: request path, "/..." */
+    char *text_field;  /* rapidapi: body field of the text (default "text") */
+    char *image_field; /* rapidapi: body field of the image URL (default: not sent) */
+    char *id_field;    /* rapidapi: answer field with the post id (default "id") */
+    char *extra_json;  /* rapidapi: fixed body fields, a JSON object text */
+} ltm_channel;
+
+typedef struct {
+    char **urls;
+    size_t count;
+    char *prompt;      /* Replicate prompt when REPLICATE_TOKEN is set */
+} ltm_image_source;
+
+typedef struct {
+    char *name;
+    char *timezone;    /* IANA zone of the schedule; the theme's weekday is taken there */
+    char *language;
+    char *prompt;
+    char *themes[7];   /* by weekday, 0 = Sunday (struct tm's tm_wday) */
+    ltm_channel channel;
+    ltm_image_source images;       /* content.image_urls / content.image_prompt */
+    ltm_channel stories_channel;
+    ltm_image_source story_images; /* stories.image_urls / stories.image_prompt */
+} ltm_account;
+
+typedef struct {
+    ltm_account *items;
+    size_t count;
+} ltm_accounts;
+
+const char *ltm_channel_type_name(ltm_channel_type type);
+/* Stories need a channel with a stories API: Instagram, webhook or sandbox. */
+int ltm_channel_has_stories(ltm_channel_type type);
+
+/* Parses the file's text and checks the part one worker uses: kind POST
+ * checks channel and content, STORY checks stories. err gets one sentence.
+ * Caller frees *out with ltm_accounts_free(). */
+int ltm_accounts_parse(const char *json, size_t len, ltm_job_kind kind, ltm_accounts **out,
+                       char *err, size_t err_size);
+int ltm_accounts_load(const char *path, ltm_job_kind kind, ltm_accounts **out, char *err,
+                      size_t err_size);
+
+/* Live mode: reads every token variable the accounts name (through lookup,
+ * getenv when NULL); a missing or empty one is an error naming the account
+ * and the field. Sandbox channels need none. */
+int ltm_accounts_resolve(ltm_accounts *accounts, ltm_job_kind kind, ltm_env_lookup lookup,
+                         void *ctx, char *err, size_t err_size);
+
+const ltm_account *ltm_accounts_find(const ltm_accounts *accounts, const char *name);
+/* The channel a job of this kind goes to. */
+const ltm_channel *ltm_account_channel(const ltm_account *account, ltm_job_kind kind);
+const ltm_image_source *ltm_account_images(const ltm_account *account, ltm_job_kind kind);
+
+void ltm_accounts_free(ltm_accounts *accounts);
+
+#endif

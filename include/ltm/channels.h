@@ -1,0 +1,65 @@
+#ifndef LTM_CHANNELS_H
+#define LTM_CHANNELS_H
+
+#include "ltm/accounts.h"
+#include "ltm/classify.h"
+#include "ltm/msg.h"
+#include "ltm/task.h"
+
+#include <stddef.h>
+
+/* The channel adapters, one file each (channel_<name>.c), all with the same
+ * two stages over the shared HTTP layer:
+ *   publish: send t->text / t->image_url; the outcome is published (with the
+ *            remote id), failed, duplicate, or unconfirmed when the publish
+ *            request went out and no answer came back;
+ *   verify:  after an unconfirmed publish, look on the channel whether the
+ *            post exists: published when found, failed and retryable when the
+ *            check proves it absent, unconfirmed when it cannot tell.
+ * A channel without a way to check has no verify stage. */
+
+typedef struct {
+    ltm_channel_type type;
+    void (*publish)(ltm_task *t);
+    void (*verify)(ltm_task *t); /* NULL: no check possible */
+} ltm_channel_ops;
+
+const ltm_channel_ops *ltm_channel_ops_of(ltm_channel_type type);
+
+/* ---- pure builders and readers, tested on fixtures ---------------------- */
+
+/* Percent-encodes for a URL query value; caller frees. */
+char *ltm_url_encode(const char *s);
+
+/* LinkedIn Posts API body; commentary already escaped; image_urn NULL for a
+ * text post. Caller frees. */
+char *ltm_linkedin_post_body(const char *author, const char *visibility, const char *commentary,
+                             const char *image_urn);
+/* initializeUpload answer: uploadUrl and image URN (caller frees both). */
+int ltm_linkedin_upload_parse(const char *body, size_t len, char **upload_url, char **image_urn);
+/* Finds, among an author's recent posts, one whose commentary is ours:
+ * 1 and *id (caller frees), 0 when absent, LTM_EINVAL when unreadable. */
+int ltm_linkedin_find_post(const char *body, size_t len, const char *commentary, char **id);
+
+/* Instagram container body: a feed image with caption, or a story. */
+char *ltm_instagram_container_body(const char *image_url, const char *caption, int story);
+/* "id" of a container or media answer; caller frees. */
+char *ltm_instagram_id(const char *body, size_t len);
+/* status_code of a container: FINISHED, IN_PROGRESS, ERROR, EXPIRED,
+ * PUBLISHED; caller frees. */
+char *ltm_instagram_status(const char *body, size_t len);
+
+/* RapidAPI body: the channel's fixed fields plus text and image. */
+char *ltm_rapidapi_body(const ltm_channel *ch, const char *text, const char *image_url);
+/* The post id at ch->id_field in the answer (string or number); caller frees. */
+char *ltm_rapidapi_id(const ltm_channel *ch, const char *body, size_t len);
+
+/* Webhook body (docs/publishing.md). Caller frees. */
+char *ltm_webhook_body(const ltm_job *job, const char *text, const char *image_url,
+                       const char *worker);
+
+/* Sandbox: the clearly marked text and the outbox line; caller frees. */
+char *ltm_sandbox_text(const ltm_job *job);
+char *ltm_sandbox_record(const ltm_job *job, int64_t now_ms);
+
+#endif

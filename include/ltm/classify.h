@@ -1,0 +1,61 @@
+#ifndef LTM_CLASSIFY_H
+#define LTM_CLASSIFY_H
+
+#include "ltm/http.h"
+#include "ltm/msg.h"
+
+#include <stdint.h>
+
+/* What one attempt came to, and why, in the terms of ltm_result: every HTTP
+ * answer of every provider is turned into one of these by a pure function of
+ * (status, headers, body), so each rule of docs/publishing.md is tested on
+ * fixtures. The rule that matters most: a publish request that went out and
+ * got no answer is never "retryable" here; the worker checks the channel. */
+
+typedef struct {
+    ltm_result_status status;  /* published, failed, unconfirmed or duplicate */
+    int retryable;
+    const char *error_class;   /* static string; NULL when published */
+    char error[480];           /* for people; never a secret */
+    int64_t retry_after_ms;    /* what the API asked for; 0: nothing */
+    char remote_id[512];
+} ltm_outcome;
+
+/* The provider an answer came from; each speaks its own error dialect. */
+typedef enum {
+    LTM_API_OPENAI,
+    LTM_API_REPLICATE,
+    LTM_API_LINKEDIN,
+    LTM_API_INSTAGRAM,
+    LTM_API_RAPIDAPI,
+    LTM_API_WEBHOOK,
+    LTM_API_DOWNLOAD, /* fetching image bytes */
+} ltm_api;
+
+const char *ltm_api_name(ltm_api api);
+
+void ltm_outcome_published(ltm_outcome *o, const char *remote_id);
+void ltm_outcome_fail(ltm_outcome *o, const char *error_class, int retryable, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Classifies an answer that is not a success: a transport failure, or any
+ * status outside 2xx. publishing says whether this was the request that
+ * publishes (a transport failure after it was sent is then "unconfirmed"
+ * instead of retryable). account names the account in auth errors. */
+void ltm_classify_failure(ltm_api api, int publishing, const ltm_http_response *resp,
+                          const char *account, ltm_outcome *out);
+
+/* 1 when the answer is a 2xx that arrived whole. */
+int ltm_http_ok(const ltm_http_response *resp);
+
+/* Retry-After: delay-seconds or an HTTP-date, relative to now_ms. 0 when
+ * absent or unreadable; capped at 7 days. */
+int64_t ltm_retry_after_ms(const char *value, int64_t now_ms);
+/* OpenAI's x-ratelimit-reset-* durations: "20ms", "1s", "6m0s", "1h2m3.5s". */
+int64_t ltm_reset_duration_ms(const char *value);
+
+/* Copies the API's own error message (from the provider's JSON error shape,
+ * else the start of the body) into out, printable characters only. */
+void ltm_api_message(ltm_api api, const char *body, size_t len, char *out, size_t size);
+
+#endif

@@ -1,0 +1,47 @@
+#ifndef LTM_PUBSTORE_H
+#define LTM_PUBSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The worker's durable memory of what it published, in SQLite under its
+ * data dir, so a job is never published twice by this replica:
+ * - "published" rows answer a re-dispatched job (its result was lost, its
+ *   lease expired) with the same remote id instead of a second post;
+ * - a "sending" row is written before the publishing request goes out and
+ *   removed when the channel answered definitely: one still there at the next
+ *   attempt means the outcome is unknown (crash, lost answer), so the worker
+ *   checks the channel before it sends again.
+ * Commits are synchronous (WAL, synchronous=FULL): a row is on disk before
+ * the request it guards is sent. */
+
+typedef struct ltm_pubstore ltm_pubstore;
+
+typedef enum { LTM_PUB_NONE = 0, LTM_PUB_SENDING, LTM_PUB_PUBLISHED } ltm_pub_state;
+
+typedef struct {
+    ltm_pub_state state;
+    char *channel;
+    char *remote_id;
+    char *ref;       /* channel handle for the check (Instagram container id) */
+    char *text;      /* what was sent (LinkedIn's check compares it) */
+    int64_t updated_ms;
+} ltm_pub_record;
+
+void ltm_pub_record_clear(ltm_pub_record *r);
+
+/* Opens or creates the database; err gets SQLite's message. */
+int ltm_pubstore_open(const char *path, ltm_pubstore **out, char *err, size_t err_size);
+void ltm_pubstore_close(ltm_pubstore *store);
+
+/* 0 with out->state LTM_PUB_NONE when the job is unknown; LTM_EDB on error. */
+int ltm_pubstore_get(ltm_pubstore *store, const char *job_id, ltm_pub_record *out);
+int ltm_pubstore_sending(ltm_pubstore *store, const char *job_id, const char *channel,
+                         const char *ref, const char *text, int64_t now_ms);
+int ltm_pubstore_published(ltm_pubstore *store, const char *job_id, const char *channel,
+                           const char *remote_id, int64_t now_ms);
+int ltm_pubstore_forget(ltm_pubstore *store, const char *job_id);
+/* Deletes rows last changed before cutoff_ms; *deleted may be NULL. */
+int ltm_pubstore_prune(ltm_pubstore *store, int64_t cutoff_ms, int *deleted);
+
+#endif
