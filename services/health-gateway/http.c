@@ -2,6 +2,7 @@
 
 #include "ltm/error.h"
 #include "ltm/log.h"
+#include "ltm/timeutil.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -32,6 +33,9 @@ struct gw_http {
     struct MHD_Response *page, *not_found, *not_allowed, *unauthorized;
     char *token;
     size_t token_len;
+    pthread_mutex_t log_lock;
+    int64_t log_last_ms;
+    unsigned long long log_held;
     atomic_uint_fast64_t counts[ROUTES][CODES];
 };
 
@@ -162,13 +166,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* MHD reports every malformed request it refuses; a client sending garbage
+ * in a loop must not flood the log, so at most one line a second gets
+ * through, with the count of those held back. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    gw_http *h = cls;
+    int64_t now = ltm_mono_ms();
+    pthread_mutex_lock(&h->log_lock);
+    int pass = now - h->log_last_ms >= 1000;
+    unsigned long long held = h->log_held;
+    if (pass) {
+        h->log_last_ms = now;
+        h->log_held = 0;
+    } else {
+        h->log_held++;
+    }
+    pthread_mutex_unlock(&h->log_lock);
+    if (!pass)
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\r\n")] = '\0';
-    ltm_warn("http server", "detail", line);
+    ltm_warn("http server", "detail", line, "similar_held_back", held ? LTM_INT(held) : NULL);
 }
 
 static int build_static(gw_http *h, const gw_http_options *o)
@@ -214,11 +234,12 @@ static struct MHD_Daemon *listen_on(gw_http *h, const gw_http_options *o)
         return NULL;
     }
     return MHD_start_daemon(
-        flags, (uint16_t)o->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+        flags, (uint16_t)o->port, NULL, NULL, on_request, h,
+        /* first, or MHD prints its earlier messages on stderr itself */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_END);
+        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
 }
 
 int gw_http_start(const gw_http_options *o, char *health, int health_code, char *status,
@@ -231,6 +252,8 @@ int gw_http_start(const gw_http_options *o, char *health, int health_code, char 
         return LTM_ENOMEM;
     }
     pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->log_lock, NULL);
+    h->log_last_ms = -1000000;
     h->health = json_response(health);
     h->status = json_response(status);
     h->metrics = metrics ? response(metrics, strlen(metrics), "text/plain; version=0.0.4; charset=utf-8", 1)
@@ -319,6 +342,7 @@ void gw_http_stop(gw_http *h)
             MHD_destroy_response(all[i]);
     }
     pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->log_lock);
     free(h->token);
     free(h);
 }
