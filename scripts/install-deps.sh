@@ -17,6 +17,7 @@ PACKAGES=(
 	libsqlite3-dev libcmocka-dev libglib2.0-dev
 	mosquitto mosquitto-clients
 	tzdata python3 curl ca-certificates
+	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 )
 
 die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }
