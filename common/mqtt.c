@@ -59,7 +59,7 @@ struct ltm_mqtt {
 
     char *uri, *host, *client_id, *username, *password;
     char *will_topic, *will_payload, *ca_file, *cert_file, *key_file;
-    int port, tls, clean_session, keepalive_s;
+    int port, tls, clean_session, keepalive_s, tcp_nodelay;
     int wake_fd;
 
     ltm_mqtt_stats stats;
@@ -252,7 +252,8 @@ static void on_connected(void *context, char *cause)
     c->backoff_ms = BACKOFF_MIN_MS;
     c->stats.connects++;
     pthread_mutex_unlock(&c->lock);
-    set_nodelay_towards(c->port);
+    if (c->tcp_nodelay)
+        set_nodelay_towards(c->port);
     resubscribe(c);
     ltm_info(first ? "mqtt connected" : "mqtt reconnected", "broker", c->uri, "client_id",
              c->client_id);
@@ -378,6 +379,7 @@ int ltm_mqtt_new(const ltm_mqtt_options *o, ltm_mqtt **out, char *err, size_t er
     c->tls = tls;
     c->clean_session = o->clean_session;
     c->keepalive_s = o->keepalive_s > 0 ? o->keepalive_s : 30;
+    c->tcp_nodelay = !o->no_tcp_nodelay;
     c->max_inbox = o->max_inbox ? o->max_inbox : 1000;
     c->max_outbox = o->max_outbox ? o->max_outbox : 10000;
     c->wake_fd = o->wake_fd;

@@ -46,6 +46,7 @@ typedef struct {
     size_t max_inbox;            /* received messages waiting for the owner */
     size_t max_outbox;           /* publishes waiting to be (re)sent */
     int wake_fd;                 /* eventfd written when there is something to do; -1: none */
+    int no_tcp_nodelay;          /* leave Nagle on (only to measure its cost: bench/mqtt) */
 } ltm_mqtt_options;
 
 typedef struct {
