@@ -116,7 +116,16 @@ class Service:
             ltmtest._untrack(self.proc)
             self.proc = None
             self._log.close()
+            self._check_sanitizers()
         return self.returncode
+
+    def _check_sanitizers(self):
+        """In an ASan/UBSan build a report in the log fails the test that ran it."""
+        log = self.log()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if marker in log:
+                raise AssertionError("ltm-%s: sanitizer report in its log:\n%s"
+                                     % (self.name, log))
 
     def close(self):
         if self.proc is not None:
