@@ -96,7 +96,11 @@ class NotifierCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.data_dir, True)
         self.watch = ltmtest.Subscriber(self.broker, "operator", ["ltm/#"])
         self.addCleanup(self.watch.close)
+        self.before_start()
         self.notifier = self.start()
+
+    def before_start(self):
+        """Hook: what must be on the broker before the notifier starts."""
 
     def start(self, env=None):
         n = Notifier(self.broker, self.data_dir, self.tg, dict(self.env, **(env or {})))
