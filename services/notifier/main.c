@@ -276,7 +276,7 @@ static void on_report_job(notifier *n, const ltm_mqtt_message *m)
         ltm_job_clear(&job);
         return;
     }
-    ltm_service_publish_json(n->svc, "ltm/reports/daily", json, 1, 1);
+    ltm_service_publish_json(n->svc, "ltm/reports/daily", json, 1, 0);
     ntf_enqueue(n, NTF_INFO, text);
     free(text);
     snprintf(n->last_report_job, sizeof n->last_report_job, "%s", job.job_id);
