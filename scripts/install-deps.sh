@@ -18,6 +18,7 @@ PACKAGES=(
 	mosquitto mosquitto-clients
 	tzdata python3 curl ca-certificates
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
+	python3-psutil  # the sysmonitor benchmark compares itself with psutil
 )
 
 die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }
