@@ -1,0 +1,128 @@
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define NOW 1764061200000LL /* 2025-11-25T09:00:00Z */
+
+static cJSON *parse(int expect, char *err, size_t size, ltmctl_args *a, ...)
+{
+    char *argv[32] = {"ltmctl"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, a);
+    for (char *s; (s = va_arg(ap, char *)) != NULL;)
+        argv[argc++] = s;
+    va_end(ap);
+    assert_int_equal(ltmctl_parse(argc, argv, NOW, a, err, size), expect);
+    return a->request_json ? cJSON_Parse(a->request_json) : NULL;
+}
+
+static void post_request(void **state)
+{
+    (void)state;
+    ltmctl_args a;
+    char err[300];
+    cJSON *r = parse(0, err, sizeof err, &a, "--json", "post", "--account", "acme", "--text",
+                     "Hello", "--at", "+10m", NULL);
+    assert_true(a.json);
+    assert_string_equal(a.command, "post");
+    assert_string_equal(cJSON_GetObjectItem(r, "command")->valuestring, "post");
+    assert_string_equal(cJSON_GetObjectItem(r, "account")->valuestring, "acme");
+    assert_string_equal(cJSON_GetObjectItem(r, "text")->valuestring, "Hello");
+    assert_string_equal(cJSON_GetObjectItem(r, "at")->valuestring, "2025-11-25T09:10:00.000Z");
+    cJSON_Delete(r);
+    char *with_id = ltmctl_request(a.request_json, "abc");
+    assert_non_null(strstr(with_id, "\"request_id\":\"abc\""));
+    free(with_id);
+    ltmctl_args_clear(&a);
+}
+
+static void jobs_pause_and_help(void **state)
+{
+    (void)state;
+    ltmctl_args a;
+    char err[300];
+    cJSON *r = parse(0, err, sizeof err, &a, "jobs", "--since", "24h", "--limit", "5", NULL);
+    assert_string_equal(cJSON_GetObjectItem(r, "since")->valuestring, "2025-11-24T09:00:00.000Z");
+    assert_int_equal(cJSON_GetObjectItem(r, "limit")->valueint, 5);
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
+    r = parse(0, err, sizeof err, &a, "pause", "acme", NULL);
+    assert_string_equal(cJSON_GetObjectItem(r, "account")->valuestring, "acme");
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
+    r = parse(0, err, sizeof err, &a, "story", "--help", NULL);
+    assert_true(a.help);
+    assert_null(r);
+    ltmctl_args_clear(&a);
+}
+
+static void usage_errors(void **state)
+{
+    (void)state;
+    ltmctl_args a;
+    char err[300];
+    parse(LTMCTL_USAGE, err, sizeof err, &a, NULL);
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "publish", NULL);
+    assert_non_null(strstr(err, "unknown command \"publish\""));
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "post", "--text", "x", NULL);
+    assert_non_null(strstr(err, "--account is required"));
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "post", "--account", "a", "--text", "x", "--prompt",
+          "y", NULL);
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "post", "--account", "a", "--at", "soon", NULL);
+    assert_non_null(strstr(err, "--at"));
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "jobs", "--text", "x", NULL);
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "resume", NULL);
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "--timeout", "forever", "jobs", NULL);
+    ltmctl_args_clear(&a);
+}
+
+static void replies(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    const char *jobs = "{\"request_id\":\"x\",\"ok\":true,\"jobs\":[{\"job_id\":\"post:acme:1\","
+                       "\"state\":\"published\",\"attempt\":3,\"max_attempts\":3,\"slot\":\"s\","
+                       "\"attempts\":[{\"attempt\":1,\"dispatched_at\":\"d1\",\"outcome\":"
+                       "\"failed\",\"error_class\":\"server\",\"error\":\"502\"}]}]}";
+    assert_int_equal(ltmctl_print_reply(out, stderr, "jobs", jobs, strlen(jobs)), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "post:acme:1  published  attempts 3/3"));
+    assert_non_null(strstr(buf, "attempt 1  dispatched d1  failed (server: 502)"));
+    free(buf);
+    const char *refused = "{\"ok\":false,\"code\":\"not_found\",\"error\":\"unknown account\"}";
+    FILE *null = fopen("/dev/null", "w");
+    assert_int_equal(ltmctl_print_reply(null, null, "pause", refused, strlen(refused)),
+                     LTMCTL_REFUSED);
+    fclose(null);
+    assert_int_equal(ltmctl_reply_status(refused, strlen(refused)), LTMCTL_REFUSED);
+    assert_int_equal(ltmctl_reply_status(jobs, strlen(jobs)), LTMCTL_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(post_request),
+        cmocka_unit_test(jobs_pause_and_help),
+        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(replies),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,87 @@
+/* The scheduler's replies as text for a person. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valueint : 0;
+}
+
+int ltmctl_reply_status(const char *reply, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(reply, len);
+    int ok = o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok"));
+    cJSON_Delete(o);
+    return ok ? LTMCTL_OK : LTMCTL_REFUSED;
+}
+
+static void print_attempts(FILE *out, const cJSON *job)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(job, "attempts")) {
+        const char *outcome = str(a, "outcome");
+        fprintf(out, "    attempt %d  dispatched %s  %s", num(a, "attempt"), str(a, "dispatched_at"),
+                outcome[0] ? outcome : "in flight");
+        if (str(a, "error_class")[0])
+            fprintf(out, " (%s%s%s)", str(a, "error_class"), str(a, "error")[0] ? ": " : "",
+                    str(a, "error"));
+        if (str(a, "finished_at")[0])
+            fprintf(out, "  at %s", str(a, "finished_at"));
+        fputc('\n', out);
+    }
+}
+
+static void print_jobs(FILE *out, const cJSON *o)
+{
+    const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(o, "jobs");
+    if (cJSON_GetArraySize(jobs) == 0) {
+        fputs("no jobs\n", out);
+        return;
+    }
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs) {
+        fprintf(out, "%s  %s  attempts %d/%d  slot %s", str(j, "job_id"), str(j, "state"),
+                num(j, "attempt"), num(j, "max_attempts"), str(j, "slot"));
+        if (str(j, "due")[0])
+            fprintf(out, "  due %s", str(j, "due"));
+        if (str(j, "reason")[0])
+            fprintf(out, "  (%s)", str(j, "reason"));
+        fputc('\n', out);
+        print_attempts(out, j);
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truncated")))
+        fputs("(older jobs left out: the reply reached its size limit; use --since or --limit)\n",
+              out);
+}
+
+int ltmctl_print_reply(FILE *out, FILE *err, const char *command, const char *reply, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(reply, len);
+    if (!o) {
+        fputs("ltmctl: the scheduler's reply is not JSON\n", err);
+        return LTMCTL_REFUSED;
+    }
+    int rc = LTMCTL_OK;
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok"))) {
+        fprintf(err, "ltmctl: refused (%s): %s\n", str(o, "code"), str(o, "error"));
+        rc = LTMCTL_REFUSED;
+    } else if (strcmp(command, "jobs") == 0) {
+        print_jobs(out, o);
+    } else if (strcmp(command, "pause") == 0 || strcmp(command, "resume") == 0) {
+        fprintf(out, "account %s %s\n", str(o, "account"),
+                command[0] == 'p' ? "paused" : "resumed");
+    } else {
+        fprintf(out, "%s due %s\n", str(o, "job_id"), str(o, "due"));
+    }
+    cJSON_Delete(o);
+    return rc;
+}
