@@ -57,7 +57,7 @@ int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms);
 cJSON *ntf_host_to_json(const ntf_host *h);
 void ntf_host_from_json(ntf_host *h, const cJSON *arr);
 
-/* Builds the report over [from_ms, to_ms): *json_out is the object published
+/* Builds the report over [from_ms, to_ms) (host and alerts may be NULL): *json_out is the object published
  * on ltm/reports/daily, *text_out the HTML message. Callers free both. */
 int ntf_report_build(const char *date, const char *job_id, int64_t from_ms, int64_t to_ms,
                      const ntf_record *records, size_t count, const ntf_host *host,

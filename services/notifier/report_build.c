@@ -193,7 +193,7 @@ static void host_section(cJSON *root, ntf_buf *b, const ntf_host *h, int64_t fro
 {
     ntf_stat cpu = {0}, mem = {0}, disks[NTF_MAX_DISKS] = {{0}};
     char mounts[NTF_MAX_DISKS][64] = {{0}};
-    for (int i = 0; i < NTF_HOST_BUCKETS; i++) {
+    for (int i = 0; h && i < NTF_HOST_BUCKETS; i++) {
         const ntf_host_bucket *bk = &h->buckets[i];
         if (!bk->hour_ms || bk->hour_ms + HOUR_MS <= from_ms || bk->hour_ms >= to_ms)
             continue;

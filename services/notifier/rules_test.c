@@ -1,0 +1,197 @@
+#include "test_util.h"
+#include "rules.h"
+
+#include <string.h>
+
+#define S 1000LL
+#define MIN (60 * S)
+#define HOUR (60 * MIN)
+static const ntf_rules_opts ropts = {3, 6 * HOUR, 2 * MIN, 7 * 24 * HOUR};
+static const ntf_engine_opts eopts = {30 * S, 4 * HOUR};
+
+static ltm_result res(const char *account, ltm_result_status st, int final)
+{
+    ltm_result r = {0};
+    r.job_id = "post:x:1";
+    r.kind = LTM_JOB_POST;
+    r.account = (char *)account;
+    r.attempt = 1;
+    r.status = st;
+    r.final = final;
+    r.error_class = st == LTM_RESULT_PUBLISHED ? NULL : "server";
+    return r;
+}
+
+static void more_than_three_final_failures_fire_per_account_and_overall(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 0);
+    ntf_engine_init(&e, &eopts);
+    ltm_result fail = res("a", LTM_RESULT_FAILED, 1), retry = res("a", LTM_RESULT_FAILED, 0);
+    ltm_result unconf = res("b", LTM_RESULT_UNCONFIRMED, 1), dup = res("a", LTM_RESULT_DUPLICATE, 1);
+    for (int i = 0; i < 5; i++)
+        ntf_rules_result(&r, &e, &retry, 1);
+    ntf_rules_result(&r, &e, &dup, 1);
+    for (int i = 0; i < 3; i++)
+        ntf_rules_result(&r, &e, &fail, 1);
+    assert_false(ntf_engine_is_firing(&e, "results.failures.a"));
+    ntf_rules_result(&r, &e, &unconf, 1); /* 4th overall, 1st for b */
+    assert_true(ntf_engine_is_firing(&e, "results.failures"));
+    assert_false(ntf_engine_is_firing(&e, "results.failures.b"));
+    ntf_rules_result(&r, &e, &fail, 1);
+    assert_true(ntf_engine_is_firing(&e, "results.failures.a"));
+    ltm_result ok = res("a", LTM_RESULT_PUBLISHED, 1);
+    ntf_rules_result(&r, &e, &ok, 2);
+    assert_false(ntf_engine_is_firing(&e, "results.failures.a"));
+    assert_false(ntf_engine_is_firing(&e, "results.failures"));
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
+static void inactivity_needs_due_jobs(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 0);
+    ntf_engine_init(&e, &eopts);
+    ntf_rules_tick(&r, &e, 7 * HOUR);
+    assert_false(ntf_engine_is_firing(&e, "results.inactive")); /* nothing was due */
+    ltm_result missed = res("a", LTM_RESULT_MISSED, 1);
+    ntf_rules_result(&r, &e, &missed, 7 * HOUR);
+    ntf_rules_tick(&r, &e, 7 * HOUR + 1);
+    assert_true(ntf_engine_is_firing(&e, "results.inactive"));
+    ltm_result ok = res("a", LTM_RESULT_PUBLISHED, 1);
+    ntf_rules_result(&r, &e, &ok, 8 * HOUR);
+    assert_false(ntf_engine_is_firing(&e, "results.inactive"));
+    ntf_rules_result(&r, &e, &missed, 9 * HOUR);
+    ntf_rules_tick(&r, &e, 13 * HOUR);
+    assert_false(ntf_engine_is_firing(&e, "results.inactive")); /* 5 h since success */
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
+static ltm_status st(const char *svc, const char *inst, int online, int64_t started, int64_t hb)
+{
+    ltm_status s = {0};
+    s.service = (char *)svc;
+    s.instance = (char *)inst;
+    s.online = online;
+    s.started_ms = started;
+    s.heartbeat_ms = hb;
+    s.heartbeat_interval_ms = 10 * S;
+    return s;
+}
+
+static void service_down_only_when_no_instance_is_online(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 0);
+    ntf_engine_init(&e, &eopts);
+    int64_t t = 10 * HOUR;
+    ltm_status p1 = st("poster", "1", 1, 0, t), p2 = st("poster", "2", 0, 0, t);
+    ntf_rules_status(&r, "poster", "1", &p1, t);
+    ntf_rules_status(&r, "poster", "2", &p2, t); /* scaled away: poster 1 serves */
+    ntf_rules_tick(&r, &e, t + 20 * S);
+    assert_false(ntf_engine_is_firing(&e, "service.down.poster"));
+    p1.online = 0;
+    p1.heartbeat_ms = t + 20 * S;
+    ntf_rules_status(&r, "poster", "1", &p1, t + 21 * S);
+    ntf_rules_tick(&r, &e, t + 20 * S + 2 * MIN);
+    assert_false(ntf_engine_is_firing(&e, "service.down.poster")); /* within grace */
+    ntf_rules_tick(&r, &e, t + 21 * S + 2 * MIN);
+    assert_true(ntf_engine_is_firing(&e, "service.down.poster"));
+    p2.online = 1;
+    p2.heartbeat_ms = t + 5 * MIN;
+    ntf_rules_status(&r, "poster", "2", &p2, t + 5 * MIN);
+    ntf_rules_tick(&r, &e, t + 5 * MIN);
+    assert_false(ntf_engine_is_firing(&e, "service.down.poster"));
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
+static void stale_heartbeat_counts_as_offline_and_old_instances_are_forgotten(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 0);
+    ntf_engine_init(&e, &eopts);
+    int64_t t = 100 * HOUR;
+    ltm_status hung = st("scheduler", "1", 1, 0, t);
+    ntf_rules_status(&r, "scheduler", "1", &hung, t);
+    ntf_rules_tick(&r, &e, t + 30 * S);
+    assert_false(ntf_engine_is_firing(&e, "service.down.scheduler"));
+    ntf_rules_tick(&r, &e, t + 10 * S + 2 * MIN + 1);
+    assert_true(ntf_engine_is_firing(&e, "service.down.scheduler"));
+    ntf_rules_tick(&r, &e, t + 8 * 24 * HOUR);
+    assert_int_equal(r.instance_count, 0);
+    assert_false(ntf_engine_is_firing(&e, "service.down.scheduler"));
+    /* An offline status from long ago is forgotten before it can alert. */
+    ltm_status old = st("story-publisher", "9", 0, 0, t);
+    ntf_rules_status(&r, "story-publisher", "9", &old, t + 9 * 24 * HOUR);
+    ntf_rules_tick(&r, &e, t + 9 * 24 * HOUR);
+    assert_false(ntf_engine_is_firing(&e, "service.down.story-publisher"));
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
+static void system_start_decision(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_rules_init(&r, &ropts, 0);
+    int64_t now = 50 * HOUR, window = 2 * MIN;
+    assert_true(ntf_is_system_start(&r, "notifier", now, 0, window, now));
+    ltm_status me = st("notifier", "n1", 1, now - 10 * HOUR, now); /* other notifier: ignored */
+    ntf_rules_status(&r, "notifier", "n2", &me, now);
+    ltm_status fresh = st("poster", "1", 1, now - 30 * S, now);
+    ntf_rules_status(&r, "poster", "1", &fresh, now);
+    assert_true(ntf_is_system_start(&r, "notifier", now, 0, window, now));
+    assert_false(ntf_is_system_start(&r, "notifier", now, now - MIN, window, now)); /* announced */
+    ltm_status old = st("scheduler", "1", 1, now - HOUR, now);
+    ntf_rules_status(&r, "scheduler", "1", &old, now);
+    assert_false(ntf_is_system_start(&r, "notifier", now, 0, window, now));
+    ntf_rules_clear(&r);
+}
+
+static void counters_survive_a_round_trip(void **state)
+{
+    (void)state;
+    ntf_rules r, q;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 5);
+    ntf_rules_init(&q, &ropts, 99);
+    ntf_engine_init(&e, &eopts);
+    ltm_result fail = res("acme", LTM_RESULT_FAILED, 1);
+    ntf_rules_result(&r, &e, &fail, 7);
+    ntf_rules_result(&r, &e, &fail, 8);
+    cJSON *j = ntf_rules_to_json(&r);
+    ntf_rules_from_json(&q, j);
+    cJSON_Delete(j);
+    assert_int_equal(q.overall_consecutive, 2);
+    assert_int_equal(q.account_count, 1);
+    assert_int_equal(q.accounts[0].consecutive, 2);
+    assert_int_equal(q.last_success_ms, 5);
+    assert_int_equal(q.due_since_ms, 7);
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+    ntf_rules_clear(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(more_than_three_final_failures_fire_per_account_and_overall),
+        cmocka_unit_test(inactivity_needs_due_jobs),
+        cmocka_unit_test(service_down_only_when_no_instance_is_online),
+        cmocka_unit_test(stale_heartbeat_counts_as_offline_and_old_instances_are_forgotten),
+        cmocka_unit_test(system_start_decision),
+        cmocka_unit_test(counters_survive_a_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
