@@ -112,14 +112,20 @@ int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms)
     }
     int used = 0;
     double v;
-    if (percent(o, "cpu_percent", &v))
+    /* Both shapes: flat (cpu_percent) and the sysmonitor's nested
+     * (cpu.percent, disks[].path); docs/notifier.md lists them. */
+    if (percent(o, "cpu_percent", &v) ||
+        percent(cJSON_GetObjectItemCaseSensitive(o, "cpu"), "percent", &v))
         stat_add(&b->cpu, v), used = 1;
-    if (percent(o, "memory_percent", &v))
+    if (percent(o, "memory_percent", &v) ||
+        percent(cJSON_GetObjectItemCaseSensitive(o, "memory"), "percent", &v))
         stat_add(&b->memory, v), used = 1;
     const cJSON *disk;
     cJSON_ArrayForEach(disk, cJSON_GetObjectItemCaseSensitive(o, "disks"))
     {
         const char *mount = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(disk, "mount"));
+        if (!mount)
+            mount = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(disk, "path"));
         if (!mount || strlen(mount) >= sizeof b->mounts[0] || !percent(disk, "percent", &v))
             continue;
         for (int i = 0; i < NTF_MAX_DISKS; i++) {

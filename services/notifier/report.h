@@ -50,9 +50,9 @@ typedef struct {
     uint64_t samples, unusable;
 } ntf_host;
 
-/* A message from ltm/metrics/system: reads cpu_percent, memory_percent and
- * disks[{mount, percent}] when present (any may be missing). Returns 1 when
- * something was used. */
+/* A message from ltm/metrics/system: reads cpu_percent or cpu.percent,
+ * memory_percent or memory.percent, and disks[{mount or path, percent}] when
+ * present (any may be missing). Returns 1 when something was used. */
 int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms);
 cJSON *ntf_host_to_json(const ntf_host *h);
 void ntf_host_from_json(ntf_host *h, const cJSON *arr);

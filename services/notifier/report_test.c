@@ -91,7 +91,10 @@ static void host_metrics_from_the_fixture(void **state)
     assert_int_equal(ntf_host_add(&h, m, strlen(m), t), 1);
     assert_int_equal(ntf_host_add(&h, other, strlen(other), t), 0); /* no usable field */
     assert_int_equal(ntf_host_add(&h, "nope", 4, t), 0);
-    assert_int_equal(h.samples, 1);
+    char *nested = fixture("metrics_system_sysmonitor.json", &len);
+    assert_int_equal(ntf_host_add(&h, nested, len, t), 1);
+    free(nested);
+    assert_int_equal(h.samples, 2);
     assert_int_equal(h.unusable, 2);
     /* Round trip through the state file. */
     cJSON *j = ntf_host_to_json(&h);
@@ -109,12 +112,15 @@ static void host_metrics_from_the_fixture(void **state)
                      0);
     cJSON *o = cJSON_Parse(json);
     const cJSON *host = cJSON_GetObjectItem(o, "host");
-    assert_float_equal(num(host, "cpu", "peak"), 42.5, 1e-9);
-    assert_float_equal(num(host, "memory", "avg"), 61.0, 1e-9);
+    assert_float_equal(num(host, "cpu", "peak"), 87.5, 1e-9);
+    assert_float_equal(num(host, "cpu", "avg"), 65.0, 1e-9);
+    assert_float_equal(num(host, "memory", "avg"), (61.0 + 33.25) / 2, 1e-9);
     const cJSON *disks = cJSON_GetObjectItem(host, "disks");
     assert_int_equal(cJSON_GetArraySize(disks), 2);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(disks, 1), "mount")->valuestring,
                         "/var/lib/ltm");
+    assert_float_equal(num(cJSON_GetArrayItem(disks, 0), "peak", NULL), 71.2, 1e-9);
+    assert_float_equal(num(cJSON_GetArrayItem(disks, 0), "avg", NULL), (71.2 + 55.5) / 2, 1e-9);
     assert_non_null(strstr(text, "- [critical] host.disk&lt;: disk &amp; co"));
     cJSON_Delete(o);
     free(json);

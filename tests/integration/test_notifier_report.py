@@ -28,7 +28,8 @@ class TestDailyReport(NotifierCase):
         rc = ltmtest.publish_lines(self.broker, "poster", "ltm/results", acme + beta)
         self.assertEqual(rc, 0)
         samples = [{"cpu_percent": 10, "memory_percent": 40, "disks": [{"mount": "/", "percent": 70}]},
-                   {"cpu_percent": 50, "disks": [{"mount": "/", "percent": 72}]},
+                   # the sysmonitor's own nested shape
+                   {"cpu": {"percent": 50}, "disks": [{"path": "/", "percent": 72}]},
                    {"cpu_percent": 30, "memory_percent": 60, "unknown": True}]
         rc = ltmtest.publish_lines(self.broker, "sysmonitor", "ltm/metrics/system", samples, qos=0)
         self.assertEqual(rc, 0)
