@@ -149,14 +149,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)version;
     (void)upload_data;
-    (void)upload_size;
-    (void)req_cls;
     gw_http *h = cls;
     int route = route_of(url);
+    int readable = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    /* Refusals go out at once; MHD then closes the connection, which is
+     * what a client sending an unexpected body deserves. */
     if (route == R_OTHER)
         return reply(h, c, route, 404, h->not_found);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    if (!readable)
         return reply(h, c, route, 405, h->not_allowed);
+    /* An answer queued on the first call (headers only) makes MHD 0.9.75
+     * close the connection after it, as it cannot know the request is
+     * complete: keep-alive clients would reconnect for every request.
+     * So the first call only marks the request, and the answer goes out
+     * once the request is complete (a body on a GET is read and dropped). */
+    static int seen;
+    if (*req_cls == NULL) {
+        *req_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (route != R_HEALTH && !authorized(h, c))
         return reply(h, c, route, 401, h->unauthorized);
     if (route == R_PAGE)

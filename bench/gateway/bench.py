@@ -1,0 +1,203 @@
+"""Driver of bench/gateway/run.sh (see there). Arguments: BIN_DIR DURATION_S.
+
+Each server is measured alone while the others are idle: wrk with one
+thread and 50 connections (so wrk keeps one core and the server has the
+other), after a 2 s warm-up. The server's CPU use during the run comes from
+/proc/<pid>/stat (all its processes): 100 % is one full core.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
+os.environ.setdefault("LTM_BIN_DIR", sys.argv[1] if len(sys.argv) > 1 else "build/bin")
+import ltmtest  # noqa: E402  (the integration tests' broker harness)
+
+CONNECTIONS = 50
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp;
+    fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        location = /health {{ default_type application/json; alias {dir}/health.json; }}
+        location = /metrics {{ default_type text/plain; alias {dir}/metrics.txt; }}
+    }}
+}}
+"""
+
+
+def cpu_ticks(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def family(pid):
+    """pid and its children (gunicorn's worker, nginx's worker)."""
+    out = subprocess.run(["pgrep", "-P", str(pid)], stdout=subprocess.PIPE, text=True).stdout
+    return [pid] + [int(p) for p in out.split()]
+
+
+def parse_latency(text):
+    value, unit = re.match(r"([0-9.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url, seconds, pids):
+    subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d2s", url], stdout=subprocess.DEVNULL,
+                   check=True)
+    before, start = cpu_ticks(pids), time.monotonic()
+    out = subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % seconds, "--latency", url],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    cpu = (cpu_ticks(pids) - before) / CLK_TCK / (time.monotonic() - start) * 100
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    p99 = parse_latency(re.search(r"99%\s+(\S+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return rps, p99, cpu, errors.group(0) if errors else ""
+
+
+def wait_http(url, proc, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("%s exited with %s" % (url, proc.returncode))
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except urllib.error.HTTPError:
+            return  # answering (a 503 before the services reported)
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("%s did not answer" % url)
+
+
+def feed(broker):
+    """Statuses of the five required services, system metrics and results,
+    so /health is a 200 naming five services and /metrics has real content."""
+    now = int(time.time() * 1000)
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now / 1000))
+    for svc in ("scheduler", "poster", "story-publisher", "sysmonitor", "notifier"):
+        st = {"service": svc, "instance": "b1", "state": "online", "version": "0.1.0",
+              "host": "bench", "pid": 1, "started_at": iso, "heartbeat_at": iso,
+              "heartbeat_interval_ms": 3600000}
+        ltmtest.publish(broker, svc, "ltm/status/%s/b1" % svc, st, retain=True)
+        ltmtest.publish(broker, svc, "ltm/metrics/%s" % svc,
+                        {"service": svc, "instance": "b1", "rss_bytes": 6000000, "cpu_ms": 100,
+                         "messages_in": 10, "messages_out": 10, "errors": 0,
+                         "dead_letters": 0, "dropped": 0})
+    ltmtest.publish(broker, "sysmonitor", "ltm/metrics/system",
+                    {"cpu": {"percent": 12.5}, "memory": {"percent": 40.0},
+                     "disks": [{"mount": "/", "percent": 55.0}], "load1": 0.3})
+    results = [{"job_id": "post:demo:%d" % i, "kind": "post", "account": "demo",
+                "attempt": 1, "status": "published", "retryable": False, "final": True,
+                "channel": "sandbox", "durations_ms": {"publish": 40 + i},
+                "finished_at": iso} for i in range(20)]
+    ltmtest.publish_lines(broker, "poster", "ltm/results", results)
+
+
+def main():
+    bin_dir, seconds = sys.argv[1], int(sys.argv[2])
+    work = tempfile.mkdtemp(prefix="ltm-bench-gateway-")
+    os.chmod(work, 0o755)  # nginx's worker runs as www-data and reads the files
+    os.makedirs(os.path.join(work, "tmp"))
+    procs, rows = [], []
+    broker = ltmtest.Broker()
+    try:
+        port = ltmtest.free_port()
+        env = dict(os.environ, **broker.env_for("health-gateway"), PORT=str(port),
+                   LTM_HTTP_BIND="127.0.0.1", LTM_DATA_DIR=work, LTM_INSTANCE="bench",
+                   LTM_LOG_LEVEL="warn")
+        gw = subprocess.Popen([os.path.join(bin_dir, "ltm-health-gateway")], env=env)
+        procs.append(gw)
+        wait_http("http://127.0.0.1:%d/health" % port, gw)
+        feed(broker)
+        base = "http://127.0.0.1:%d" % port
+        deadline = time.monotonic() + 10
+        while b'"status":"ok"' not in urllib.request.urlopen(base + "/health").read():
+            if time.monotonic() > deadline:
+                raise RuntimeError("gateway /health never turned 200")
+            time.sleep(0.1)
+        time.sleep(1.5)  # let the answers settle (rendered every second)
+        for name, path in (("health.json", "/health"), ("metrics.txt", "/metrics")):
+            with open(os.path.join(work, name), "wb") as f:
+                f.write(urllib.request.urlopen(base + path).read())
+        servers = [("ltm-health-gateway (libmicrohttpd, 1 thread)", base, gw.pid)]
+
+        fport = ltmtest.free_port()
+        fenv = dict(os.environ, BENCH_DIR=work, PYTHONPATH=HERE)
+        g = subprocess.Popen(["gunicorn", "-w", "1", "-k", "sync", "-b", "127.0.0.1:%d" % fport,
+                              "--log-level", "warning", "flask_health:app"], env=fenv, cwd=HERE)
+        procs.append(g)
+        wait_http("http://127.0.0.1:%d/health" % fport, g)
+        servers.append(("Flask under gunicorn (1 sync worker)", "http://127.0.0.1:%d" % fport, g.pid))
+
+        tport = ltmtest.free_port()
+        t = subprocess.Popen([sys.executable, os.path.join(HERE, "flask_health.py"), str(tport)],
+                             env=fenv, stderr=subprocess.DEVNULL)
+        procs.append(t)
+        wait_http("http://127.0.0.1:%d/health" % tport, t)
+        servers.append(("Flask's own threaded server", "http://127.0.0.1:%d" % tport, t.pid))
+
+        nport = ltmtest.free_port()
+        conf = os.path.join(work, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=work, port=nport))
+        n = subprocess.Popen(["nginx", "-c", conf, "-p", work], stderr=subprocess.DEVNULL)
+        procs.append(n)
+        wait_http("http://127.0.0.1:%d/health" % nport, n)
+        servers.append(("nginx (1 worker, static file)", "http://127.0.0.1:%d" % nport, n.pid))
+
+        sizes = {p: os.path.getsize(os.path.join(work, f))
+                 for f, p in (("health.json", "/health"), ("metrics.txt", "/metrics"))}
+        for path in ("/health", "/metrics"):
+            for label, url, pid in servers:
+                rps, p99, cpu, errors = wrk(url + path, seconds, family(pid))
+                rows.append((path, label, rps, p99, cpu, errors))
+                print("%-8s %-46s %9.0f req/s  p99 %7.2f ms  CPU %4.0f %% %s"
+                      % (path, label, rps, p99, cpu, errors), file=sys.stderr, flush=True)
+        print("\nwrk -t1 -c%d -d%ds --latency; /health body %d bytes, /metrics body %d bytes\n"
+              % (CONNECTIONS, seconds, sizes["/health"], sizes["/metrics"]))
+        print("| path | server | req/s | p99 latency | server CPU (100 % = 1 core) |")
+        print("|---|---|---:|---:|---:|")
+        for path, label, rps, p99, cpu, errors in rows:
+            print("| %s | %s | %.0f | %.2f ms | %.0f %% |%s" % (path, label, rps, p99, cpu,
+                                                             " " + errors if errors else ""))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        broker.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
