@@ -104,12 +104,22 @@ class NotifierCase(unittest.TestCase):
 
     def start(self, env=None):
         n = Notifier(self.broker, self.data_dir, self.tg, dict(self.env, **(env or {})))
-        self.addCleanup(n.stop)
+        self.addCleanup(self.check_clean_exit, n)
         self.addCleanup(self.dump_log_on_failure, n)
         self.watch.wait_for(lambda m: m.payload.get("state") == "online"
                             if isinstance(m.payload, dict) else False,
                             topic="ltm/status/notifier/+", timeout=10, since=self.watch.mark())
         return n
+
+    def check_clean_exit(self, n):
+        """Stops n; a sanitizer report or an unclean exit fails the test."""
+        killed = n.proc.returncode == -signal.SIGKILL
+        rc = n.stop()
+        log = n.log()
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            self.assertNotIn(bad, log, log[-4000:])
+        if not killed:
+            self.assertEqual(rc, 0, log[-4000:])
 
     def dump_log_on_failure(self, n):
         outcome = getattr(self, "_outcome", None)

@@ -160,7 +160,7 @@ class TestModes(unittest.TestCase):
         n = Notifier(self.broker, self.data_dir, tg)
         self.addCleanup(n.stop)
         ltmtest.wait_until(lambda: len(tg.requests()) >= 2, 10, "failed attempts")
-        n.stop()
+        self.assertEqual(n.stop(), 0)
         self.assertNotIn("SECRET-token-value", n.log())
         self.assertIn("TELEGRAM_BOT_TOKEN=set", n.log())
 
