@@ -221,6 +221,12 @@ static cJSON *entry_to_json(const history_entry *e)
     return o;
 }
 
+char *history_entry_to_text(const history_entry *e)
+{
+    cJSON *o = entry_to_json(e);
+    return o ? ltm_json_finish(o) : NULL;
+}
+
 cJSON *history_to_json(const history *h)
 {
     cJSON *a = cJSON_CreateArray();

@@ -53,6 +53,10 @@ int64_t history_duration_ms(const history_entry *e);
 
 /* JSON array of the entries; NULL when out of memory. */
 cJSON *history_to_json(const history *h);
+/* One entry as JSON text (an element of that array); caller frees. Lets a
+ * large history be written entry by entry instead of as one cJSON tree
+ * (about 1 kB of nodes per entry). */
+char *history_entry_to_text(const history_entry *e);
 /* Adds the entries of a JSON array (as written by history_to_json); an
  * entry that does not validate is skipped and counted. */
 int history_from_json(history *h, const cJSON *array, int64_t now_ms, size_t *skipped);

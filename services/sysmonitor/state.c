@@ -4,6 +4,7 @@
 
 #include "ltm/error.h"
 #include "ltm/json.h"
+#include "ltm/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,28 +34,75 @@ static cJSON *alarms_to_json(const alarm_state *alarms, size_t n)
     return a;
 }
 
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int failed;
+} text_buf;
+
+static void append(text_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* Appends and frees a printed JSON text; NULL (out of memory) fails b. */
+static void append_owned(text_buf *b, char *text)
+{
+    if (!text)
+        b->failed = 1;
+    else
+        append(b, text, strlen(text));
+    free(text);
+}
+
+static char *print(cJSON *item)
+{
+    char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+    cJSON_Delete(item);
+    return text;
+}
+
+/* Written piece by piece: a history of 100,000 entries as one cJSON tree
+ * would take about 100 MB for a moment, every save. */
 char *state_encode(const history *h, const alarm_state *alarms, size_t nalarms, int64_t now_ms)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    int rc = ltm_json_add_str(o, "format", FORMAT_NAME);
-    rc |= cJSON_AddNumberToObject(o, "version", STATE_VERSION) ? 0 : LTM_ENOMEM;
-    rc |= ltm_json_add_time(o, "saved_at", now_ms);
-    cJSON *items[3] = {history_to_json(h), alarms_to_json(alarms, nalarms),
-                       summary_build(history_entries(h), history_count(h), now_ms)};
-    static const char *const names[3] = {"history", "alerts", "summary"};
-    for (int i = 0; i < 3; i++) {
-        if (!items[i] || !cJSON_AddItemToObject(o, names[i], items[i])) {
-            cJSON_Delete(items[i]);
-            rc = LTM_ENOMEM;
-        }
+    text_buf b = {0};
+    char saved[LTM_ISO_SIZE], head[160];
+    snprintf(head, sizeof head, "{\"format\":\"%s\",\"version\":%d,\"saved_at\":\"%s\",\"history\":[",
+             FORMAT_NAME, STATE_VERSION, ltm_time_format_iso(now_ms, saved));
+    append(&b, head, strlen(head));
+    const history_entry *e = history_entries(h);
+    for (size_t i = 0; i < history_count(h) && !b.failed; i++) {
+        if (i)
+            append(&b, ",", 1);
+        append_owned(&b, history_entry_to_text(&e[i]));
     }
-    if (rc) {
-        cJSON_Delete(o);
+    append(&b, "],\"alerts\":", 11);
+    append_owned(&b, print(alarms_to_json(alarms, nalarms)));
+    append(&b, ",\"summary\":", 11);
+    append_owned(&b, print(summary_build(e, history_count(h), now_ms)));
+    append(&b, "}", 1);
+    if (b.failed) {
+        free(b.p);
         return NULL;
     }
-    return ltm_json_finish(o);
+    return b.p;
 }
 
 static int alarms_from_json(const cJSON *array, alarm_state *alarms, size_t max, size_t *n,
