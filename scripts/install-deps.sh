@@ -16,7 +16,7 @@ PACKAGES=(
 	libpaho-mqtt-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev
 	libsqlite3-dev libcmocka-dev libglib2.0-dev
 	mosquitto mosquitto-clients
-	tzdata python3 curl ca-certificates
+	tzdata python3 curl ca-certificates docker-compose
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 	python3-psutil  # the sysmonitor benchmark compares itself with psutil
 )

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Usage: scripts/compose-env.sh
+#
+# Prepares what compose.yaml reads, in the repository directory:
+#   var/broker/credentials.env, var/broker/passwd   (scripts/gen-credentials.sh:
+#                          one broker user per service, hashed passwd file)
+#   .env                   created from .env.example when missing; its
+#                          LTM_PASSWORD_<USER> lines are set to the generated
+#                          passwords, every other line is kept as written
+#   var/accounts.env       created empty when missing: the account tokens
+#                          (the variables named by token_env in the accounts
+#                          file), given only to the publishing workers
+# Idempotent: run it again after rotating a password (docs/operations.md).
+# Every file written is mode 600.
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'compose-env: %s\n' "$*" >&2; exit 1; }
+
+umask 077
+creds=$repo/var/broker/credentials.env
+env_file=$repo/.env
+accounts_env=$repo/var/accounts.env
+
+if [[ -e $repo/var/broker/passwd && ! -w $repo/var/broker/passwd ]]; then
+	die "var/broker/passwd is not writable by $(id -un): the broker container chowns it to its own user; run this script as root (sudo)"
+fi
+"$repo/scripts/gen-credentials.sh" "$repo/var/broker"
+[[ -r $creds ]] || die "gen-credentials.sh left no $creds"
+
+if [[ ! -f $env_file ]]; then
+	[[ -r $repo/.env.example ]] || die "neither .env nor .env.example exists"
+	say "creating .env from .env.example (edit it: docs/configuration.md)"
+	cp -- "$repo/.env.example" "$env_file"
+fi
+
+# Rewrite .env: drop every LTM_PASSWORD_ line, append the current ones. The
+# rest (the operator's settings, comments) stays byte for byte.
+tmp=$(mktemp "$repo/.env.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+{
+	grep -v '^LTM_PASSWORD_[A-Z_]*=' -- "$env_file" | sed -e '/^# --- Broker passwords (scripts\/compose-env.sh)/d' || true
+	echo "# --- Broker passwords (scripts/compose-env.sh) ---"
+	grep '^LTM_PASSWORD_[A-Z_]*=' -- "$creds"
+} >"$tmp"
+chmod 600 "$tmp"
+mv -f -- "$tmp" "$env_file"
+trap - EXIT
+
+if [[ ! -f $accounts_env ]]; then
+	cat >"$accounts_env" <<'MSG'
+# Account tokens for ltm-poster and ltm-story-publisher (docker compose).
+# One NAME=value line per token_env named in the accounts file, e.g.
+# ACME_LINKEDIN_TOKEN=AQX...
+MSG
+fi
+chmod 600 "$env_file" "$accounts_env"
+
+n=$(grep -c '^LTM_PASSWORD_' "$env_file")
+say "broker credentials for $n users in .env; account tokens go in var/accounts.env"
