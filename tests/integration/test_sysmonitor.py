@@ -386,9 +386,12 @@ class HistoryTest(SysmonCase):
         self.publish_results([result("post:demo:a", 1, "published")])
         self.summary(lambda p: p["periods"]["hour"]["all"]["count"] == 1)
         state_dir = os.path.join(self.data_dir, "sysmonitor")
-        ltmtest.wait_until(lambda: os.path.exists(os.path.join(state_dir, "state.json.1")), 5,
-                           "a backup")
+        state_path = os.path.join(state_dir, "state.json")
+        # Once a save holds the entry, the save at shutdown makes it the backup.
+        ltmtest.wait_until(lambda: len(load_json(state_path)["history"]) == 1, 5,
+                           "a periodic save with the entry")
         self.assertEqual(svc.stop(), 0)
+        self.assertEqual(len(load_json(state_path + ".1")["history"]), 1)
         with open(os.path.join(state_dir, "state.json"), "w") as f:
             f.write('{"format":"ltm-sysmonitor-state","version":1,"history":[{"jo')
         svc = self.start()

@@ -45,7 +45,8 @@ class BrokerDropsTest(unittest.TestCase):
         fired = watch.wait_for(
             lambda m: isinstance(m.payload, dict) and m.payload.get("key") == "broker.dropped"
             and m.payload.get("state") == "firing", topic="ltm/alerts", timeout=25).payload
-        self.assertGreaterEqual(fired["value"], extra)
+        # The drops may straddle two $SYS updates: the first growth fires.
+        self.assertGreater(fired["value"], 0)
         sample = watch.wait_for(
             lambda m: isinstance(m.payload, dict)
             and m.payload.get("broker", {}).get("dropped", 0) >= extra,
