@@ -139,6 +139,8 @@ static int setup(transfer *t, const ltm_http_request *r)
     rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r->follow_redirects ? 1L : 0L);
     rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    if (r->fresh_connection)
+        rc |= curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                            r->connect_timeout_ms > 0 ? r->connect_timeout_ms : 10000L);
     rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 30000L);

@@ -72,6 +72,7 @@ int ltm_task_publishing(ltm_task *t)
         return 0;
     }
     t->publish_sent = 1;
+    t->fresh_next = 1;
     return 1;
 }
 
@@ -95,7 +96,9 @@ int ltm_task_http(ltm_task *t, const char *method, const char *url, const char *
         .connect_timeout_ms = t->env->connect_timeout_ms,
         .timeout_ms = t->env->timeout_ms,
         .max_body = max_answer,
+        .fresh_connection = t->fresh_next,
     };
+    t->fresh_next = 0;
     int rc = ltm_http_submit(t->env->http, &r, callback, t);
     if (rc != LTM_OK) {
         ltm_task_fail(t, "internal", 1, "cannot start an HTTP request: %s", ltm_strerror(rc));

@@ -43,6 +43,9 @@ typedef struct {
     long timeout_ms;               /* whole exchange; 0: 30 s */
     size_t max_body;               /* answer cap; 0: 1 MiB */
     int follow_redirects;          /* for plain downloads (image bytes) only */
+    int fresh_connection;          /* never reuse a connection: curl silently sends a request
+                                      again when a reused connection turns out dead, which
+                                      must never happen to a request that publishes */
 } ltm_http_request;
 
 /* Caller frees with ltm_http_free(), which abandons requests still running

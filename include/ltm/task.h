@@ -57,6 +57,7 @@ struct ltm_task {
 
     ltm_outcome outcome;
     int publish_sent;    /* the publishing request went out: a retry needs a check */
+    int fresh_next;      /* the next request publishes: on a connection of its own */
     /* Called just before the request that publishes goes out, with t->ref
      * set where the channel has one: the worker records the intent durably.
      * Nonzero: do not send. */

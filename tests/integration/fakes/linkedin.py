@@ -12,6 +12,7 @@ to uploadUrl. GET /rest/posts?author=URN&q=author lists the author's posts.
 
     li = FakeLinkedIn(token="li-token")
     li.script("post", li.expired())       # 401 for the next post
+    li.lose_answers = 1                   # create the next post, then drop (or hang)
     li.posts                              # [(urn, author, commentary_as_stored, image)]
 """
 
@@ -19,7 +20,7 @@ import itertools
 import re
 import urllib.parse
 
-from apibase import FakeAPI, answer, bearer_problem, drop, json_problem
+from apibase import FakeAPI, answer, bearer_problem, drop, hang, json_problem
 
 RESERVED = set("\\|{}@[]()<>#*_~")
 HASHTAG = re.compile(r"\{hashtag\|\\#\|[^{}]*\}")
@@ -55,7 +56,8 @@ class FakeLinkedIn(FakeAPI):
         self.token, self.oldest_version = token, oldest_version
         self.posts = []
         self.images = {}
-        self.lose_answers = 0       # create the post, then drop the connection
+        self.lose_answers = 0       # create the post, then lose the answer:
+        self.lose_with = drop       # drop the connection, or hang
         self._ids = itertools.count(7000000000000000001)
         super().__init__()
 
@@ -154,7 +156,7 @@ class FakeLinkedIn(FakeAPI):
             self.posts.append((urn, body["author"], stored, image))
             if self.lose_answers > 0:
                 self.lose_answers -= 1
-                return drop()
+                return self.lose_with()
         return answer(201, b"", {"x-restli-id": urn})
 
     @staticmethod
