@@ -428,9 +428,39 @@ static double round2(double v)
     return isfinite(v) ? round(v * 100.0) / 100.0 : v;
 }
 
+/* Numbers go in as raw JSON text: cJSON prints a double with "%1.15g" and
+ * reads it back with sscanf to check it, which made printing this payload
+ * (byte counters above 2^31 take that path) 16 us of the sample's 50. Every
+ * value here is an integer or rounded to two decimals, so two fixed formats
+ * are exact. */
+static void format_num(char out[40], double v)
+{
+    if (!isfinite(v)) {
+        snprintf(out, 40, "null");
+    } else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(out, 40, "%lld", (long long)v);
+    } else {
+        int n = snprintf(out, 40, "%.2f", v);
+        while (n > 0 && out[n - 1] == '0')
+            out[--n] = '\0';
+        if (n > 0 && out[n - 1] == '.')
+            out[--n] = '\0';
+    }
+}
+
 static int add_num(cJSON *o, const char *key, double v)
 {
-    return cJSON_AddNumberToObject(o, key, v) ? LTM_OK : LTM_ENOMEM;
+    char text[40];
+    format_num(text, v);
+    return cJSON_AddRawToObject(o, key, text) ? LTM_OK : LTM_ENOMEM;
+}
+
+/* Counters stay exact beyond 2^53, where a double would round them. */
+static int add_u64(cJSON *o, const char *key, uint64_t v)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)v);
+    return cJSON_AddRawToObject(o, key, text) ? LTM_OK : LTM_ENOMEM;
 }
 
 static int cpu_to_json(cJSON *root, const sysmon_sample *s)
@@ -441,9 +471,9 @@ static int cpu_to_json(cJSON *root, const sysmon_sample *s)
         return LTM_ENOMEM;
     int rc = add_num(cpu, "percent", round2(s->cpu_percent));
     rc |= add_num(cpu, "host_percent", round2(s->cpu_host_percent));
-    rc |= add_num(cpu, "cores", (double)s->ncores);
+    rc |= add_u64(cpu, "cores", s->ncores);
     if (s->cpu_limit_cores > 0)
-        rc |= add_num(cpu, "limit_cores", s->cpu_limit_cores);
+        rc |= add_num(cpu, "limit_cores", round2(s->cpu_limit_cores));
     for (size_t i = 0; i < s->ncores; i++) {
         char name[24];
         snprintf(name, sizeof name, "cpu%d", s->core_ids[i].id);
@@ -458,13 +488,13 @@ static int memory_to_json(cJSON *root, const sysmon_sample *s)
     if (!m)
         return LTM_ENOMEM;
     int rc = add_num(m, "percent", round2(s->memory_percent));
-    rc |= add_num(m, "total_bytes", (double)s->memory_total_bytes);
-    rc |= add_num(m, "available_bytes", (double)s->memory_available_bytes);
-    rc |= add_num(m, "used_bytes", (double)s->memory_used_bytes);
+    rc |= add_u64(m, "total_bytes", s->memory_total_bytes);
+    rc |= add_u64(m, "available_bytes", s->memory_available_bytes);
+    rc |= add_u64(m, "used_bytes", s->memory_used_bytes);
     rc |= add_num(m, "host_percent", round2(s->memory_host_percent));
     if (s->memory_limit_bytes) {
-        rc |= add_num(m, "limit_bytes", (double)s->memory_limit_bytes);
-        rc |= add_num(m, "cgroup_used_bytes", (double)s->memory_cgroup_used_bytes);
+        rc |= add_u64(m, "limit_bytes", s->memory_limit_bytes);
+        rc |= add_u64(m, "cgroup_used_bytes", s->memory_cgroup_used_bytes);
     }
     return rc;
 }
@@ -488,9 +518,9 @@ static int disks_to_json(cJSON *root, const sysmon_sample *s)
             continue;
         }
         rc |= add_num(o, "percent", round2(d->percent));
-        rc |= add_num(o, "total_bytes", (double)d->total_bytes);
-        rc |= add_num(o, "used_bytes", (double)d->used_bytes);
-        rc |= add_num(o, "available_bytes", (double)d->available_bytes);
+        rc |= add_u64(o, "total_bytes", d->total_bytes);
+        rc |= add_u64(o, "used_bytes", d->used_bytes);
+        rc |= add_u64(o, "available_bytes", d->available_bytes);
     }
     return rc;
 }
@@ -511,8 +541,8 @@ static int net_to_json(cJSON *root, const sysmon_sample *s)
         rc |= ltm_json_add_str(o, "interface", n->name);
         rc |= add_num(o, "rx_bytes_per_s", round2(n->rx_bytes_per_s));
         rc |= add_num(o, "tx_bytes_per_s", round2(n->tx_bytes_per_s));
-        rc |= add_num(o, "rx_bytes", (double)n->rx_bytes);
-        rc |= add_num(o, "tx_bytes", (double)n->tx_bytes);
+        rc |= add_u64(o, "rx_bytes", n->rx_bytes);
+        rc |= add_u64(o, "tx_bytes", n->tx_bytes);
     }
     return rc;
 }
@@ -530,14 +560,16 @@ cJSON *sample_to_json(const sysmon_sample *s)
     rc |= net_to_json(o, s);
     cJSON *load = cJSON_AddArrayToObject(o, "load");
     for (int i = 0; load && i < 3; i++) {
-        cJSON *v = cJSON_CreateNumber(s->load[i]);
+        char text[40];
+        format_num(text, round2(s->load[i]));
+        cJSON *v = cJSON_CreateRaw(text);
         if (!v || !cJSON_AddItemToArray(load, v)) {
             cJSON_Delete(v);
             rc = LTM_ENOMEM;
         }
     }
     rc |= load ? LTM_OK : LTM_ENOMEM;
-    rc |= add_num(o, "uptime_s", s->uptime_s);
+    rc |= add_num(o, "uptime_s", round2(s->uptime_s));
     if (rc) {
         cJSON_Delete(o);
         return NULL;
