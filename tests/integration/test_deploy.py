@@ -9,6 +9,7 @@ temporary prefix and checked by `systemd-analyze verify`.
 """
 
 import functools
+import json
 import os
 import re
 import shutil
@@ -117,7 +118,7 @@ class ComposeTest(unittest.TestCase):
         self.prepare()
         config = self.compose_config()
         services = config["services"]
-        self.assertEqual(set(services), {"broker", *SERVICES})
+        self.assertEqual(set(services), {"broker", "dlq-archive", *SERVICES})
         images = {services[s]["image"] for s in SERVICES}
         self.assertEqual(len(images), 1, "one image for every service: %s" % images)
         passwords = self.passwords()
@@ -195,6 +196,40 @@ class ComposeTest(unittest.TestCase):
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             self.assertNotEqual(bad.returncode, 0, bad.stdout)
 
+    def test_dlq_archive_subscribes_with_a_persistent_session(self):
+        self.prepare()
+        archive = self.compose_config()["services"]["dlq-archive"]
+        command = archive["command"][2]
+        with ltmtest.Broker() as broker:
+            # The archiver's command on the test broker, on a private file.
+            out = tempfile.NamedTemporaryFile(prefix="ltm-dlq-", delete=False).name
+            command = (command.replace("$$", "$").replace("-h broker -p 1883",
+                                                          "-h 127.0.0.1 -p %d" % broker.port)
+                       .replace("/mosquitto/data/dlq.jsonl", out))
+            self.assertIn(" -c ", command)
+            env = dict(os.environ, LTM_PASSWORD_OPERATOR=broker.password("operator"))
+            archiver = ltmtest._track(subprocess.Popen(["sh", "-c", command], env=env))
+            try:
+                ltmtest.wait_until(lambda: "ltm-dlq-archive" in broker.log(), 10,
+                                   "the archiver to connect")
+                archiver.terminate()
+                archiver.wait()
+                # Dead-lettered while the archiver is down: queued for it.
+                ltmtest.publish(broker, "poster", "ltm/dlq", {"reason": "while away"})
+                archiver = ltmtest._track(subprocess.Popen(["sh", "-c", command], env=env))
+                ltmtest.publish(broker, "poster", "ltm/dlq", {"reason": "after"})
+                def lines():
+                    with open(out) as f:
+                        return f.read().splitlines()
+                ltmtest.wait_until(lambda: len(lines()) == 2, 10, "two archived dead letters")
+                self.assertEqual([json.loads(l)["reason"] for l in lines()],
+                                 ["while away", "after"])
+            finally:
+                archiver.terminate()
+                archiver.wait()
+                ltmtest._untrack(archiver)
+                os.unlink(out)
+
     def test_compose_env_keeps_operator_settings_and_rotates_one_password(self):
         self.prepare()
         env_path = os.path.join(self.dir, ".env")
@@ -248,6 +283,14 @@ class ComposeTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(tls_dir, "ca.key")),
                          "the CA key must not be mounted into the broker")
         self.assertIn("0.0.0.0:8883:8883/tcp", [str(p) for p in broker["ports"]])
+
+
+class ConfigDocTest(unittest.TestCase):
+    def test_configuration_doc_lists_the_settings_the_binaries_read(self):
+        proc = run([os.path.join(SOURCE, "scripts", "gen-config-doc.sh"), "--check", BIN],
+                   check=False)
+        self.assertEqual(proc.returncode, 0, "docs/configuration.md is out of date; run "
+                         "scripts/gen-config-doc.sh %s\n%s%s" % (BIN, proc.stdout, proc.stderr))
 
 
 class DockerfileTest(unittest.TestCase):
