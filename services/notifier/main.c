@@ -402,7 +402,7 @@ static int setup(notifier *n, ltm_service *svc)
     ntf_rules_opts ro = {(int)ltm_config_int(c, "LTM_NOTIFY_FAILURE_THRESHOLD"),
                          ltm_config_int(c, "LTM_NOTIFY_INACTIVITY"),
                          ltm_config_int(c, "LTM_NOTIFY_OFFLINE_GRACE"),
-                         ltm_config_int(c, "LTM_NOTIFY_FORGET_AFTER")};
+                         ltm_config_int(c, "LTM_NOTIFY_FORGET_AFTER"), "notifier"};
     ntf_rules_init(&n->rules, &ro, n->started_ms);
     n->max_text = (size_t)ltm_config_int(c, "LTM_NOTIFY_MESSAGE_MAX");
     ntf_queue_init(&n->queue, (size_t)ltm_config_int(c, "LTM_NOTIFY_QUEUE_MAX"), n->max_text);

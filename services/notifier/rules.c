@@ -16,6 +16,7 @@ void ntf_rules_init(ntf_rules *r, const ntf_rules_opts *opts, int64_t now_ms)
     memset(r, 0, sizeof *r);
     r->opts = *opts;
     r->last_success_ms = now_ms;
+    r->observing_since_ms = now_ms;
 }
 
 void ntf_rules_clear(ntf_rules *r)
@@ -173,9 +174,13 @@ static void forget_old(ntf_rules *r, int64_t now_ms)
 }
 
 /* A service is down when none of its instances is online; it went down when
- * the last of them went offline. */
+ * the last of them went offline. The grace counts at least from our own
+ * start: after a restart of the whole system the retained statuses still say
+ * "offline since hours ago" for services that are just starting. */
 static int check_service(ntf_rules *r, ntf_engine *e, const char *service, int64_t now_ms)
 {
+    if (r->opts.self_service && strcmp(service, r->opts.self_service) == 0)
+        return LTM_OK;
     int64_t down_since = 0;
     size_t n = 0;
     for (size_t i = 0; i < r->instance_count; i++) {
@@ -190,7 +195,8 @@ static int check_service(ntf_rules *r, ntf_engine *e, const char *service, int64
     }
     char key[129];
     snprintf(key, sizeof key, "service.down.%s", service);
-    if (n == 0 || now_ms - down_since <= r->opts.offline_grace_ms || ntf_engine_is_firing(e, key))
+    int64_t counted_from = down_since > r->observing_since_ms ? down_since : r->observing_since_ms;
+    if (n == 0 || now_ms - counted_from <= r->opts.offline_grace_ms || ntf_engine_is_firing(e, key))
         return LTM_OK;
     char summary[300];
     snprintf(summary, sizeof summary, "no instance of %s is online (%zu known, all offline)",

@@ -18,6 +18,7 @@ typedef struct {
     int64_t inactivity_ms;       /* no successful publish for longer, while jobs were due */
     int64_t offline_grace_ms;    /* a service with no online instance for longer */
     int64_t forget_after_ms;     /* an instance offline for longer is forgotten */
+    const char *self_service;    /* never alerted about: if it runs, it is not down */
 } ntf_rules_opts;
 
 typedef struct {
@@ -44,6 +45,7 @@ typedef struct {
     int64_t due_since_ms;     /* first post/story result without success since then; 0: none */
     ntf_instance *instances;
     size_t instance_count;
+    int64_t observing_since_ms; /* this process's start: the grace counts from here at least */
 } ntf_rules;
 
 void ntf_rules_init(ntf_rules *r, const ntf_rules_opts *opts, int64_t now_ms);

@@ -6,7 +6,7 @@
 #define S 1000LL
 #define MIN (60 * S)
 #define HOUR (60 * MIN)
-static const ntf_rules_opts ropts = {3, 6 * HOUR, 2 * MIN, 7 * 24 * HOUR};
+static const ntf_rules_opts ropts = {3, 6 * HOUR, 2 * MIN, 7 * 24 * HOUR, "notifier"};
 static const ntf_engine_opts eopts = {30 * S, 4 * HOUR};
 
 static ltm_result res(const char *account, ltm_result_status st, int final)
@@ -140,6 +140,28 @@ static void stale_heartbeat_counts_as_offline_and_old_instances_are_forgotten(vo
     ntf_rules_clear(&r);
 }
 
+static void grace_counts_from_our_start_and_we_never_alert_about_ourselves(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    int64_t start = 20 * HOUR;
+    ntf_rules_init(&r, &ropts, start);
+    ntf_engine_init(&e, &eopts);
+    /* Retained from before a whole-system restart: offline for 5 hours. */
+    ltm_status poster = st("poster", "1", 0, 0, start - 5 * HOUR);
+    ltm_status me = st("notifier", "n1", 0, 0, start - 5 * HOUR);
+    ntf_rules_status(&r, "poster", "1", &poster, start + S);
+    ntf_rules_status(&r, "notifier", "n1", &me, start + S);
+    ntf_rules_tick(&r, &e, start + MIN);
+    assert_false(ntf_engine_is_firing(&e, "service.down.poster")); /* may still be starting */
+    ntf_rules_tick(&r, &e, start + 2 * MIN + 1);
+    assert_true(ntf_engine_is_firing(&e, "service.down.poster"));
+    assert_false(ntf_engine_is_firing(&e, "service.down.notifier"));
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
 static void system_start_decision(void **state)
 {
     (void)state;
@@ -190,6 +212,7 @@ int main(void)
         cmocka_unit_test(inactivity_needs_due_jobs),
         cmocka_unit_test(service_down_only_when_no_instance_is_online),
         cmocka_unit_test(stale_heartbeat_counts_as_offline_and_old_instances_are_forgotten),
+        cmocka_unit_test(grace_counts_from_our_start_and_we_never_alert_about_ourselves),
         cmocka_unit_test(system_start_decision),
         cmocka_unit_test(counters_survive_a_round_trip),
     };

@@ -254,6 +254,9 @@ class TestDelivery(NotifierCase):
                            "the startup decision of the second run")
         notices = [t for t in self.tg.delivered() if "LTM started" in t]
         self.assertEqual(len(notices), 1, self.tg.delivered())
+        # Its own Last Will (offline, retained) must not make it alert about itself.
+        self.assertFalse(any("service.down" in r["body"].get("text", "")
+                             for r in self.tg.requests()), self.tg.delivered())
         self.assertTrue(os.path.exists(os.path.join(self.data_dir, "notifier", "queue.json")))
 
     def notifier_logs(self):

@@ -93,6 +93,23 @@ class TestServices(NotifierCase):
         self.assertFalse(any("service.down.poster" in t for t in self.tg.delivered()))
 
 
+class TestWholeSystemRestart(NotifierCase):
+    env = {"LTM_NOTIFY_OFFLINE_GRACE": "3s"}
+
+    def before_start(self):
+        # Retained from before the restart: the poster went offline an hour ago.
+        ltmtest.publish(self.broker, "poster", "ltm/status/poster/p1",
+                        status("poster", "p1", "offline", heartbeat_ago=3600), retain=True)
+
+    def test_services_starting_after_the_notifier_are_not_reported_down(self):
+        ltmtest.publish(self.broker, "poster", "ltm/status/poster/p1", status("poster", "p1"),
+                        retain=True)
+        self.send_alerts([alert("host.cpu")])
+        self.wait_delivered(lambda t: "host.cpu" in t)
+        self.assertFalse(any("service.down" in r["body"].get("text", "")
+                             for r in self.tg.requests()), self.tg.delivered())
+
+
 class TestInactivity(NotifierCase):
     env = {"LTM_NOTIFY_INACTIVITY": "2s", "LTM_NOTIFY_FAILURE_THRESHOLD": "100"}
 
