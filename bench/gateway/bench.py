@@ -2,13 +2,16 @@
 
 Each server is measured alone while the others are idle: wrk with one
 thread and 50 connections (so wrk keeps one core and the server has the
-other), after a 2 s warm-up. The server's CPU use during the run comes from
-/proc/<pid>/stat (all its processes): 100 % is one full core.
+other), after a 2 s warm-up. The servers take turns, ROUNDS times, and the
+table shows the median of the rounds, so a burst of other work on the
+machine does not decide the comparison. The server's CPU use during a run
+comes from /proc/<pid>/stat (all its processes): 100 % is one full core.
 """
 
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ os.environ.setdefault("LTM_BIN_DIR", sys.argv[1] if len(sys.argv) > 1 else "buil
 import ltmtest  # noqa: E402  (the integration tests' broker harness)
 
 CONNECTIONS = 50
+ROUNDS = 3
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 NGINX_CONF = """
@@ -67,9 +71,10 @@ def parse_latency(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, seconds, pids):
-    subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d2s", url], stdout=subprocess.DEVNULL,
-                   check=True)
+def wrk(url, seconds, pids, warm_up):
+    if warm_up:
+        subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d2s", url],
+                       stdout=subprocess.DEVNULL, check=True)
     before, start = cpu_ticks(pids), time.monotonic()
     out = subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % seconds, "--latency", url],
                          stdout=subprocess.PIPE, text=True, check=True).stdout
@@ -111,7 +116,7 @@ def feed(broker):
                          "dead_letters": 0, "dropped": 0})
     ltmtest.publish(broker, "sysmonitor", "ltm/metrics/system",
                     {"cpu": {"percent": 12.5}, "memory": {"percent": 40.0},
-                     "disks": [{"mount": "/", "percent": 55.0}], "load1": 0.3})
+                     "disks": [{"path": "/", "percent": 55.0}], "load": [0.3, 0.2, 0.1]})
     results = [{"job_id": "post:demo:%d" % i, "kind": "post", "account": "demo",
                 "attempt": 1, "status": "published", "retryable": False, "final": True,
                 "channel": "sandbox", "durations_ms": {"publish": 40 + i},
@@ -173,19 +178,25 @@ def main():
 
         sizes = {p: os.path.getsize(os.path.join(work, f))
                  for f, p in (("health.json", "/health"), ("metrics.txt", "/metrics"))}
-        for path in ("/health", "/metrics"):
-            for label, url, pid in servers:
-                rps, p99, cpu, errors = wrk(url + path, seconds, family(pid))
-                rows.append((path, label, rps, p99, cpu, errors))
-                print("%-8s %-46s %9.0f req/s  p99 %7.2f ms  CPU %4.0f %% %s"
-                      % (path, label, rps, p99, cpu, errors), file=sys.stderr, flush=True)
-        print("\nwrk -t1 -c%d -d%ds --latency; /health body %d bytes, /metrics body %d bytes\n"
-              % (CONNECTIONS, seconds, sizes["/health"], sizes["/metrics"]))
+        runs = {}
+        for r in range(ROUNDS):
+            for path in ("/health", "/metrics"):
+                for label, url, pid in servers:
+                    rps, p99, cpu, errors = wrk(url + path, seconds, family(pid), r == 0)
+                    runs.setdefault((path, label), []).append((rps, p99, cpu, errors))
+                    print("round %d %-8s %-46s %9.0f req/s  p99 %7.2f ms  CPU %4.0f %% %s"
+                          % (r + 1, path, label, rps, p99, cpu, errors), file=sys.stderr,
+                          flush=True)
+        print("\nwrk -t1 -c%d -d%ds --latency, median of %d rounds; /health body %d bytes, "
+              "/metrics body %d bytes\n" % (CONNECTIONS, seconds, ROUNDS, sizes["/health"],
+                                            sizes["/metrics"]))
         print("| path | server | req/s | p99 latency | server CPU (100 % = 1 core) |")
         print("|---|---|---:|---:|---:|")
-        for path, label, rps, p99, cpu, errors in rows:
-            print("| %s | %s | %.0f | %.2f ms | %.0f %% |%s" % (path, label, rps, p99, cpu,
-                                                             " " + errors if errors else ""))
+        for (path, label), results in runs.items():
+            med = [statistics.median(x[i] for x in results) for i in range(3)]
+            errors = " ".join(x[3] for x in results if x[3])
+            print("| %s | %s | %.0f | %.2f ms | %.0f %% |%s" % (path, label, med[0], med[1],
+                                                             med[2], " " + errors if errors else ""))
     finally:
         for p in procs:
             if p.poll() is None:

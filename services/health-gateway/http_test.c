@@ -147,6 +147,28 @@ static void malformed_and_oversized_requests_are_refused(void **unused)
     gw_http_stop(h);
 }
 
+/* Two requests on one connection both answered: an answer queued before the
+ * request is complete makes MHD close the connection after it, which would
+ * cost every keep-alive client (Prometheus, wrk) a reconnect per request. */
+static void connections_stay_alive(void **unused)
+{
+    (void)unused;
+    gw_http *h = start(NULL);
+    char out[8192];
+    const char two[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                       "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(exchange(h, two, strlen(two), out, sizeof out), 200);
+    assert_null(strstr(out, "Connection: close\r\n\r\n{\"status\""));
+    char *second = strstr(out + 1, "HTTP/1.1 200");
+    assert_non_null(second);
+    assert_non_null(strstr(second, "ltm_up 1"));
+    /* A GET carrying a body: the body is read and dropped, the answer is normal. */
+    const char body[] = "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                        "Connection: close\r\n\r\nhello";
+    assert_int_equal(exchange(h, body, strlen(body), out, sizeof out), 200);
+    gw_http_stop(h);
+}
+
 typedef struct {
     gw_http *h;
     int ok;
@@ -201,6 +223,7 @@ int main(void)
         cmocka_unit_test(routes_methods_and_answers),
         cmocka_unit_test(token_guards_all_but_health),
         cmocka_unit_test(malformed_and_oversized_requests_are_refused),
+        cmocka_unit_test(connections_stay_alive),
         cmocka_unit_test(answers_swap_under_load),
         cmocka_unit_test(bad_bind_is_refused),
     };

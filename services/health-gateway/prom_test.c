@@ -63,6 +63,7 @@ static void samples_carry_the_state(void **unused)
     has_line(text, "ltm_publish_duration_seconds_sum{kind=\"story\"} 3.200000");
     has_line(text, "ltm_host_cpu_usage_ratio 0.425");
     has_line(text, "ltm_host_memory_usage_ratio 0.6125");
+    has_line(text, "ltm_host_load1 0.75");
     has_line(text, "ltm_host_disk_usage_ratio{mount=\"/\"} 0.71");
     /* Label values come from messages: quotes and backslashes are escaped. */
     has_line(text, "ltm_host_disk_usage_ratio{mount=\"/var/lib/ltm \\\"data\\\"\"} 0.125");

@@ -258,9 +258,10 @@ static void host_disk(gw_state *s, const char *mount, const cJSON *item)
     d->ratio = ratio;
 }
 
-/* The host gauges /metrics exports. The names sysmonitor uses are read from
- * a short list of paths (docs/health-gateway.md); anything else in the
- * object is still shown as-is in /status. */
+/* The host gauges /metrics exports, from sysmonitor's sample (cpu.percent,
+ * memory.percent, disks[].path/percent, load[0]; a few flat spellings are
+ * accepted too, docs/health-gateway.md). Everything else in the object is
+ * still shown as-is in /status. */
 static void extract_host(gw_state *s, const cJSON *root)
 {
     static const char *const cpu[] = {"cpu_percent", "cpu.percent", "cpu.total_percent",
@@ -270,9 +271,14 @@ static void extract_host(gw_state *s, const cJSON *root)
     memset(&s->host, 0, sizeof s->host);
     s->host.has_cpu = percent_at(root, cpu, &s->host.cpu_ratio);
     s->host.has_memory = percent_at(root, mem, &s->host.memory_ratio);
-    s->host.has_load = number_at(root, "load1", &s->host.load1) ||
-                       number_at(root, "load.load1", &s->host.load1) ||
-                       number_at(root, "load.1m", &s->host.load1);
+    const cJSON *load = cJSON_GetObjectItemCaseSensitive(root, "load"); /* [1m, 5m, 15m] */
+    const cJSON *load1 = cJSON_IsArray(load) ? cJSON_GetArrayItem(load, 0) : NULL;
+    if (cJSON_IsNumber(load1) && isfinite(load1->valuedouble)) {
+        s->host.has_load = 1;
+        s->host.load1 = load1->valuedouble;
+    } else {
+        s->host.has_load = number_at(root, "load1", &s->host.load1);
+    }
     const cJSON *disks = cJSON_GetObjectItemCaseSensitive(root, "disks");
     const cJSON *d;
     cJSON_ArrayForEach(d, disks)

@@ -179,7 +179,7 @@ class GatewayTest(unittest.TestCase):
                  "summary": "CPU 93% above 80% for 3 samples", "source": "sysmonitor",
                  "value": 93.0, "threshold": 80, "since": iso(), "at": iso()}
         system = {"host": "test", "at": iso(), "cpu": {"percent": 42.5},
-                  "memory": {"percent": 61.0}, "disks": [{"mount": "/", "percent": 71.0}]}
+                  "memory": {"percent": 61.0}, "disks": [{"path": "/", "percent": 71.0}]}
         for user, topic, payload in [("poster", "ltm/results", result),
                                      ("sysmonitor", "ltm/alerts", alert),
                                      ("sysmonitor", "ltm/metrics/system", system),
@@ -212,7 +212,7 @@ class GatewayTest(unittest.TestCase):
         gw = self.gateway(required="poster,notifier")
         self.service("poster")
         system = {"cpu": {"percent": 12.5}, "memory": {"percent": 40},
-                  "disks": [{"mount": "/data \"x\"", "percent": 50}], "load1": 0.5}
+                  "disks": [{"path": "/data \"x\"", "percent": 50}], "load": [0.5, 0.4, 0.3]}
         self.assertEqual(ltmtest.publish(self.broker, "sysmonitor", "ltm/metrics/system",
                                          system), 0)
         body = gw.wait_for("/metrics", lambda c, b: 'ltm_service_up{service="poster"} 1' in b

@@ -101,7 +101,7 @@ class GatewayPageTest(unittest.TestCase):
                   "channel": "sandbox", "durations_ms": {"publish": 5},
                   "finished_at": gw.iso()}
         system = {"cpu": {"percent": 42.5}, "memory": {"percent": 61.0},
-                  "disks": [{"mount": "/", "percent": 95.0}]}
+                  "disks": [{"path": "/", "percent": 95.0}], "load": [1.5, 1.0, 0.5]}
         for user, topic, payload in [("sysmonitor", "ltm/alerts", alert),
                                      ("poster", "ltm/results", result),
                                      ("sysmonitor", "ltm/metrics/system", system)]:
@@ -124,7 +124,7 @@ class GatewayPageTest(unittest.TestCase):
         results = [row for row in page.rows.get("results", []) if row]
         self.assertEqual(results[0][1:4], ["post", "acme", "published"])
         gauges = page.by_id.get("gauges", "")
-        for text in ("CPU", "42.5 %", "Memory", "61.0 %", "Disk /", "95.0 %"):
+        for text in ("CPU", "42.5 %", "Memory", "61.0 %", "Disk /", "95.0 %", "Load (1 min)", "1.50"):
             self.assertIn(text, gauges)
 
         # All services up: the verdict turns green.
