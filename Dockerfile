@@ -29,12 +29,13 @@ FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # The packages of the shared libraries the binaries link (test_deploy.py
 # checks them against the built binaries); curl for the gateway's health
 # check and for operators; tzdata so TZ and the accounts' IANA time zones
-# resolve; ca-certificates for the HTTPS APIs.
+# resolve; ca-certificates for the HTTPS APIs; sqlite3 for online backups
+# of the ledger (docs/operations.md).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         libpaho-mqtt1.3 libcurl4 libcjson1 libmicrohttpd12 libsqlite3-0 libssl3 \
         libglib2.0-0 \
-        ca-certificates tzdata curl \
+        ca-certificates tzdata curl sqlite3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/ltm \
         --shell /usr/sbin/nologin ltm \

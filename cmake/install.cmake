@@ -15,7 +15,7 @@ set(LTM_SHARE_DIR ${CMAKE_INSTALL_DATADIR}/ltm)
 install(FILES mosquitto/mosquitto.conf mosquitto/acl
         DESTINATION ${LTM_SHARE_DIR}/mosquitto)
 install(PROGRAMS scripts/gen-credentials.sh scripts/render-broker-conf.sh
-                 scripts/gen-tls.sh scripts/systemd-setup.sh
+                 scripts/gen-tls.sh scripts/systemd-setup.sh scripts/forget-offline.sh
         DESTINATION ${LTM_SHARE_DIR}/scripts)
 install(FILES config/accounts.example.json DESTINATION ${LTM_SHARE_DIR}/config)
 install(FILES deploy/systemd/ltm.env.example DESTINATION ${LTM_SHARE_DIR})

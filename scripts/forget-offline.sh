@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Usage: scripts/forget-offline.sh [--dry-run] [--credentials FILE] [--url mqtt://HOST:PORT]
+#
+# Forgets every service replica whose retained status says "offline": wipes
+# its persistent broker session and clears its retained status.
+#
+# Why: a worker replica's session stays in the broker after the replica is
+# gone (persistent_client_expiration 7d), and Mosquitto keeps handing it its
+# round-robin share of ltm/jobs/* through the $share group: those jobs wait
+# until the scheduler's lease (LTM_LEASE, 10 min) re-dispatches them, and the
+# retry may land on a dead replica again. This happens whenever a replica
+# disappears for good under a new name, e.g. `docker compose up -d` after an
+# upgrade or a setting change re-creates the containers, whose host names
+# (the default LTM_INSTANCE) are new. Run this afterwards (docs/operations.md).
+# Forgetting a replica that is only down for a while is safe: when it comes
+# back it subscribes again, and what was queued for it is re-dispatched.
+#
+# Defaults: the broker of scripts/up.sh and docker compose
+# (127.0.0.1:${LTM_BROKER_PORT:-11883}) and var/broker/credentials.env; under
+# systemd: --credentials /etc/ltm/broker/credentials.env (as root).
+set -euo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+die() { printf 'forget-offline: %s\n' "$*" >&2; exit 1; }
+
+dry_run=0
+creds=$repo/var/broker/credentials.env
+url=mqtt://127.0.0.1:${LTM_BROKER_PORT:-11883}
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--dry-run) dry_run=1; shift ;;
+	--credentials) [[ $# -ge 2 ]] || die "--credentials needs a value"; creds=$2; shift 2 ;;
+	--url) [[ $# -ge 2 ]] || die "--url needs a value"; url=$2; shift 2 ;;
+	*) die "usage: $0 [--dry-run] [--credentials FILE] [--url mqtt://HOST:PORT]" ;;
+	esac
+done
+[[ -r $creds ]] || die "cannot read $creds (run scripts/compose-env.sh or scripts/up.sh first)"
+[[ $url =~ ^mqtt://([^:/]+):([0-9]+)/?$ ]] || die "--url must be mqtt://HOST:PORT, got '$url'"
+host=${BASH_REMATCH[1]}
+port=${BASH_REMATCH[2]}
+
+password_of() {
+	local var=LTM_PASSWORD_${1^^}
+	var=${var//-/_}
+	sed -n "s/^$var=//p" "$creds" | tail -n 1
+}
+operator_pw=$(password_of operator)
+[[ -n $operator_pw ]] || die "$creds has no LTM_PASSWORD_OPERATOR"
+
+# Retained statuses arrive right after SUBACK; -W ends the read when the
+# broker has nothing more to send.
+statuses=$(mosquitto_sub -h "$host" -p "$port" -u operator -P "$operator_pw" \
+	-t 'ltm/status/+/+' --retained-only -W 2 -F '%t %p' 2>/dev/null || true)
+
+forgotten=0
+while read -r topic payload; do
+	[[ -n $topic ]] || continue
+	[[ $payload == *'"state":"offline"'* ]] || continue
+	IFS=/ read -r _ _ service instance <<<"$topic"
+	[[ $service =~ ^[a-z-]+$ && $instance =~ ^[A-Za-z0-9._-]+$ ]] || continue
+	client_id=ltm-$service-$instance
+	if [[ $dry_run -eq 1 ]]; then
+		echo "would forget $service/$instance (session $client_id)"
+		continue
+	fi
+	pw=$(password_of "$service")
+	[[ -n $pw ]] || die "$creds has no password for $service"
+	# A clean-session connection with the replica's client id discards its
+	# session, with its $share membership and its queue.
+	mosquitto_sub -h "$host" -p "$port" -u "$service" -P "$pw" -i "$client_id" \
+		-t "ltm/status/$service/$instance" -E -W 5 >/dev/null
+	# Only the service's own user may write its status topic (mosquitto/acl).
+	mosquitto_pub -h "$host" -p "$port" -u "$service" -P "$pw" -q 1 -r -n \
+		-t "ltm/status/$service/$instance"
+	echo "forgot $service/$instance (session $client_id)"
+	forgotten=$((forgotten + 1))
+done <<<"$statuses"
+[[ $dry_run -eq 1 ]] || echo "forget-offline: $forgotten offline replica(s) forgotten"
