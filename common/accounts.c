@@ -344,7 +344,7 @@ int ltm_accounts_parse(const char *json, size_t len, ltm_job_kind kind, ltm_acco
     char reason[160];
     cJSON *root = ltm_json_parse_object(json, len, reason, sizeof reason);
     if (!root) {
-        snprintf(err, err_size, "%s", reason);
+        snprintf(err, err_size, "expected a JSON object with an \"accounts\" array (%s)", reason);
         return LTM_EINVAL;
     }
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "accounts");

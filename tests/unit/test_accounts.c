@@ -1,0 +1,155 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ltm/accounts.h"
+#include "ltm/error.h"
+
+#include <string.h>
+
+#define FIX LTM_FIXTURES_DIR "/publishing/"
+
+static const char *lookup(const char *name, void *ctx)
+{
+    const char **env = ctx;
+    for (; env[0]; env += 2)
+        if (strcmp(env[0], name) == 0)
+            return env[1];
+    return NULL;
+}
+
+static void valid_file_for_posts(void **state)
+{
+    (void)state;
+    ltm_accounts *a = NULL;
+    char err[400] = "";
+    assert_int_equal(ltm_accounts_load(FIX "accounts-valid.json", LTM_JOB_POST, &a, err, sizeof err),
+                     LTM_OK);
+    assert_int_equal(a->count, 4);
+    const ltm_account *acme = ltm_accounts_find(a, "acme");
+    assert_non_null(acme);
+    assert_string_equal(acme->timezone, "Europe/Berlin");
+    assert_int_equal(acme->channel.type, LTM_CHANNEL_LINKEDIN);
+    assert_string_equal(acme->channel.author, "urn:li:organization:12345");
+    assert_string_equal(acme->channel.visibility, "PUBLIC");
+    assert_string_equal(acme->themes[1], "product tips"); /* Monday */
+    assert_string_equal(acme->themes[5], "team culture");
+    assert_null(acme->themes[0]);
+    assert_string_equal(acme->images.prompt, "a bright office");
+    const ltm_account *shop = ltm_accounts_find(a, "shop.br");
+    assert_int_equal(shop->channel.type, LTM_CHANNEL_RAPIDAPI);
+    assert_string_equal(shop->channel.token_env, "RAPIDAPI_KEY"); /* the default */
+    assert_string_equal(shop->channel.text_field, "message");
+    assert_string_equal(shop->channel.extra_json, "{\"network\":\"linkedin\"}");
+    assert_int_equal(ltm_accounts_find(a, "plain")->channel.type, LTM_CHANNEL_SANDBOX);
+    assert_null(ltm_accounts_find(a, "nobody"));
+    ltm_accounts_free(a);
+}
+
+static void valid_file_for_stories(void **state)
+{
+    (void)state;
+    ltm_accounts *a = NULL;
+    char err[400];
+    assert_int_equal(ltm_accounts_load(FIX "accounts-valid.json", LTM_JOB_STORY, &a, err, sizeof err),
+                     LTM_OK);
+    const ltm_account *acme = ltm_accounts_find(a, "acme");
+    assert_int_equal(ltm_account_channel(acme, LTM_JOB_STORY)->type, LTM_CHANNEL_INSTAGRAM);
+    assert_int_equal(ltm_account_images(acme, LTM_JOB_STORY)->count, 2);
+    assert_int_equal(ltm_accounts_find(a, "plain")->stories_channel.type, LTM_CHANNEL_SANDBOX);
+    ltm_accounts_free(a);
+}
+
+static void expect_error(const char *file, ltm_job_kind kind, const char *message)
+{
+    ltm_accounts *a = NULL;
+    char err[400] = "";
+    assert_int_not_equal(ltm_accounts_load(file, kind, &a, err, sizeof err), LTM_OK);
+    assert_null(a);
+    if (!strstr(err, message))
+        fail_msg("error \"%s\" lacks \"%s\"", err, message);
+}
+
+static void errors_name_account_and_field(void **state)
+{
+    (void)state;
+    expect_error(FIX "accounts-token-in-file.json", LTM_JOB_POST,
+                 "account \"leaky\": field channel.token_env: expected the NAME");
+    expect_error(FIX "accounts-linkedin-stories.json", LTM_JOB_STORY,
+                 "account \"acme\": field stories.channel.type: linkedin has no stories API");
+    expect_error(FIX "accounts-instagram-png.json", LTM_JOB_POST,
+                 "account \"ig\": field content.image_urls[1]: Instagram takes JPEG only");
+    expect_error(FIX "accounts-duplicate-name.json", LTM_JOB_POST,
+                 "account \"a\": field name: the same name is used by accounts[0]");
+    expect_error(FIX "no-such-file.json", LTM_JOB_POST, "cannot read the accounts file");
+}
+
+static void parse_rejects_bad_fields(void **state)
+{
+    (void)state;
+    const struct {
+        const char *json, *message;
+    } cases[] = {
+        {"[]", "expected a JSON object"},
+        {"{\"accounts\": {}}", "field accounts: expected an array"},
+        {"{\"accounts\": [{\"name\": \"a b\"}]}", "field accounts[0].name: expected 1-64"},
+        {"{\"accounts\": [{\"name\": \"x\", \"channel\": {\"type\": \"myspace\"}}]}",
+         "account \"x\": field channel.type: expected sandbox, linkedin"},
+        {"{\"accounts\": [{\"name\": \"x\", \"channel\": {\"type\": \"linkedin\", \"author\": "
+         "\"bob\", \"token_env\": \"T\"}}]}",
+         "account \"x\": field channel.author: expected urn:li:person"},
+        {"{\"accounts\": [{\"name\": \"x\", \"channel\": {\"type\": \"webhook\", \"url\": "
+         "\"ftp://x\"}}]}",
+         "account \"x\": field channel.url: expected an http"},
+        {"{\"accounts\": [{\"name\": \"x\", \"content\": {\"themes\": {\"funday\": \"x\"}}}]}",
+         "account \"x\": field content.themes.funday: expected a weekday"},
+        {"{\"accounts\": [{\"name\": \"x\", \"channel\": {\"type\": \"instagram\", \"user_id\": "
+         "\"abc\", \"token_env\": \"T\"}}]}",
+         "account \"x\": field channel.user_id: expected the numeric"},
+        {"{\"accounts\": [{\"name\": \"x\", \"channel\": {\"type\": \"rapidapi\", \"host\": "
+         "\"h.example\", \"path\": \"post\"}}]}",
+         "account \"x\": field channel.path: expected a path starting with /"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ltm_accounts *a = NULL;
+        char err[400] = "";
+        assert_int_equal(ltm_accounts_parse(cases[i].json, strlen(cases[i].json), LTM_JOB_POST, &a,
+                                            err, sizeof err),
+                         LTM_EINVAL);
+        if (!strstr(err, cases[i].message))
+            fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, err, cases[i].message);
+    }
+}
+
+static void resolve_reads_tokens_and_names_missing_ones(void **state)
+{
+    (void)state;
+    ltm_accounts *a = NULL;
+    char err[400] = "";
+    assert_int_equal(ltm_accounts_load(FIX "accounts-valid.json", LTM_JOB_POST, &a, err, sizeof err),
+                     LTM_OK);
+    const char *partial[] = {"ACME_LINKEDIN_TOKEN", "li-token", NULL};
+    assert_int_equal(ltm_accounts_resolve(a, LTM_JOB_POST, lookup, partial, err, sizeof err),
+                     LTM_ECONFIG);
+    assert_non_null(strstr(err, "account \"shop.br\": field channel.key_env: environment "
+                                "variable RAPIDAPI_KEY is not set"));
+    const char *full[] = {"ACME_LINKEDIN_TOKEN", "li-token", "RAPIDAPI_KEY", "ra-key", NULL};
+    assert_int_equal(ltm_accounts_resolve(a, LTM_JOB_POST, lookup, full, err, sizeof err), LTM_OK);
+    assert_string_equal(ltm_accounts_find(a, "acme")->channel.token, "li-token");
+    assert_null(ltm_accounts_find(a, "hooked")->channel.token); /* optional, not named */
+    ltm_accounts_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(valid_file_for_posts),
+        cmocka_unit_test(valid_file_for_stories),
+        cmocka_unit_test(errors_name_account_and_field),
+        cmocka_unit_test(parse_rejects_bad_fields),
+        cmocka_unit_test(resolve_reads_tokens_and_names_missing_ones),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,193 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ltm/channels.h"
+#include "ltm/error.h"
+#include "ltm/fsutil.h"
+#include "ltm/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIX LTM_FIXTURES_DIR "/publishing/"
+
+static char *fixture(const char *name, size_t *len)
+{
+    char path[512], *text = NULL;
+    snprintf(path, sizeof path, FIX "%s", name);
+    assert_int_equal(ltm_read_file(path, 1 << 20, &text, len), LTM_OK);
+    return text;
+}
+
+static void linkedin_post_body(void **state)
+{
+    (void)state;
+    char *b = ltm_linkedin_post_body("urn:li:person:abc", "PUBLIC", "Hi \\(all\\)", NULL);
+    assert_string_equal(b, "{\"distribution\":{\"feedDistribution\":\"MAIN_FEED\",\"targetEntities\""
+                           ":[],\"thirdPartyDistributionChannels\":[]},\"author\":\"urn:li:person:"
+                           "abc\",\"commentary\":\"Hi \\\\(all\\\\)\",\"visibility\":\"PUBLIC\","
+                           "\"lifecycleState\":\"PUBLISHED\",\"isReshareDisabledByAuthor\":false}");
+    free(b);
+    b = ltm_linkedin_post_body("urn:li:person:abc", NULL, "x", "urn:li:image:C4E");
+    cJSON *o = cJSON_Parse(b);
+    cJSON *media = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "content"), "media");
+    assert_string_equal(cJSON_GetObjectItem(media, "id")->valuestring, "urn:li:image:C4E");
+    cJSON_Delete(o);
+    free(b);
+}
+
+static void linkedin_upload_and_recent_posts(void **state)
+{
+    (void)state;
+    size_t len;
+    char *up = fixture("linkedin-upload.json", &len), *url = NULL, *urn = NULL;
+    assert_int_equal(ltm_linkedin_upload_parse(up, len, &url, &urn), LTM_OK);
+    assert_string_equal(url, "https://www.linkedin.com/dms-uploads/sp/v2/D4E10AQ/upload");
+    assert_string_equal(urn, "urn:li:image:C4E10AQ");
+    free(url);
+    free(urn);
+    free(up);
+    assert_int_equal(ltm_linkedin_upload_parse("{}", 2, &url, &urn), LTM_EINVAL);
+
+    char *recent = fixture("linkedin-recent.json", &len), *id = NULL;
+    assert_int_equal(ltm_linkedin_find_post(recent, len, "Teams \\(small\\) win {hashtag|\\#|always}",
+                                            &id), 1);
+    assert_string_equal(id, "urn:li:share:1");
+    free(id);
+    assert_int_equal(ltm_linkedin_find_post(recent, len, "Not there", &id), 0);
+    assert_null(id);
+    free(recent);
+    assert_int_equal(ltm_linkedin_find_post("oops", 4, "x", &id), LTM_EINVAL);
+}
+
+static void url_encode(void **state)
+{
+    (void)state;
+    char *e = ltm_url_encode("urn:li:organization:12345 a/b");
+    assert_string_equal(e, "urn%3Ali%3Aorganization%3A12345%20a%2Fb");
+    free(e);
+}
+
+static void instagram_bodies(void **state)
+{
+    (void)state;
+    char *b = ltm_instagram_container_body("https://x/a.jpg", "Hello", 0);
+    assert_string_equal(b, "{\"image_url\":\"https://x/a.jpg\",\"caption\":\"Hello\"}");
+    free(b);
+    b = ltm_instagram_container_body("https://x/s.jpg", "ignored", 1);
+    assert_string_equal(b, "{\"image_url\":\"https://x/s.jpg\",\"media_type\":\"STORIES\"}");
+    free(b);
+    const char *created = "{\"id\":\"1789\"}";
+    char *id = ltm_instagram_id(created, strlen(created));
+    assert_string_equal(id, "1789");
+    free(id);
+    const char *status = "{\"status_code\":\"FINISHED\",\"id\":\"1\"}";
+    char *st = ltm_instagram_status(status, strlen(status));
+    assert_string_equal(st, "FINISHED");
+    free(st);
+    assert_null(ltm_instagram_id("{\"error\":{}}", 12));
+}
+
+static void rapidapi_body_and_id(void **state)
+{
+    (void)state;
+    ltm_channel ch = {0};
+    ch.text_field = "message";
+    ch.image_field = "media_url";
+    ch.id_field = "post_id";
+    ch.extra_json = "{\"network\":\"linkedin\",\"message\":\"fixed\"}";
+    char *b = ltm_rapidapi_body(&ch, "Hello", "https://x/a.jpg");
+    assert_string_equal(b, "{\"network\":\"linkedin\",\"message\":\"Hello\",\"media_url\":\"https://x/a.jpg\"}");
+    free(b);
+    const char *numeric = "{\"post_id\": 12345}";
+    char *id = ltm_rapidapi_id(&ch, numeric, strlen(numeric));
+    assert_string_equal(id, "12345");
+    free(id);
+    const char *nested = "{\"data\":{\"post_id\":\"urn:li:share:9\"}}";
+    id = ltm_rapidapi_id(&ch, nested, strlen(nested));
+    assert_string_equal(id, "urn:li:share:9");
+    free(id);
+    assert_null(ltm_rapidapi_id(&ch, "{}", 2));
+}
+
+static ltm_job sample_job(void)
+{
+    ltm_job j = {0};
+    j.job_id = "post:acme:2026-11-27T12:00:00Z";
+    j.kind = LTM_JOB_POST;
+    j.account = "acme";
+    j.attempt = 2;
+    j.max_attempts = 3;
+    j.slot_ms = 1795780800000LL; /* 2026-11-27T12:00:00Z */
+    return j;
+}
+
+static void webhook_body(void **state)
+{
+    (void)state;
+    ltm_job j = sample_job();
+    char *b = ltm_webhook_body(&j, "Hello", NULL, "ltm-poster-1");
+    cJSON *o = cJSON_Parse(b);
+    assert_string_equal(cJSON_GetObjectItem(o, "job_id")->valuestring, j.job_id);
+    assert_string_equal(cJSON_GetObjectItem(o, "kind")->valuestring, "post");
+    assert_int_equal(cJSON_GetObjectItem(o, "attempt")->valueint, 2);
+    assert_string_equal(cJSON_GetObjectItem(o, "slot")->valuestring, "2026-11-27T12:00:00.000Z");
+    assert_string_equal(cJSON_GetObjectItem(o, "text")->valuestring, "Hello");
+    assert_null(cJSON_GetObjectItem(o, "image_url"));
+    assert_string_equal(cJSON_GetObjectItem(o, "worker")->valuestring, "ltm-poster-1");
+    assert_non_null(cJSON_GetObjectItem(o, "sent_at"));
+    cJSON_Delete(o);
+    free(b);
+}
+
+static void sandbox_record(void **state)
+{
+    (void)state;
+    ltm_job j = sample_job();
+    j.text = "Final";
+    char *line = ltm_sandbox_record(&j, 1795780801000LL);
+    assert_string_equal(line, "{\"remote_id\":\"sandbox:post:acme:2026-11-27T12:00:00Z\",\"job_id\":"
+                              "\"post:acme:2026-11-27T12:00:00Z\",\"kind\":\"post\",\"account\":"
+                              "\"acme\",\"attempt\":2,\"slot\":\"2026-11-27T12:00:00.000Z\","
+                              "\"published_at\":\"2026-11-27T12:00:01.000Z\",\"text\":"
+                              "\"[SANDBOX] Final\"}");
+    free(line);
+    j.text = NULL;
+    j.prompt = "Be brief";
+    char *text = ltm_sandbox_text(&j);
+    assert_non_null(strstr(text, "[SANDBOX] Post for account acme"));
+    assert_non_null(strstr(text, "Prompt: Be brief"));
+    free(text);
+}
+
+static void channel_table(void **state)
+{
+    (void)state;
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_LINKEDIN)->verify);
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_INSTAGRAM)->verify);
+    assert_null(ltm_channel_ops_of(LTM_CHANNEL_RAPIDAPI)->verify);
+    assert_null(ltm_channel_ops_of(LTM_CHANNEL_WEBHOOK)->verify);
+    assert_int_equal(ltm_channel_ops_of(LTM_CHANNEL_SANDBOX)->type, LTM_CHANNEL_SANDBOX);
+    assert_false(ltm_channel_has_stories(LTM_CHANNEL_LINKEDIN));
+    assert_false(ltm_channel_has_stories(LTM_CHANNEL_RAPIDAPI));
+    assert_true(ltm_channel_has_stories(LTM_CHANNEL_INSTAGRAM));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(linkedin_post_body),
+        cmocka_unit_test(linkedin_upload_and_recent_posts),
+        cmocka_unit_test(url_encode),
+        cmocka_unit_test(instagram_bodies),
+        cmocka_unit_test(rapidapi_body_and_id),
+        cmocka_unit_test(webhook_body),
+        cmocka_unit_test(sandbox_record),
+        cmocka_unit_test(channel_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,199 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ltm/classify.h"
+#include "ltm/error.h"
+#include "ltm/fsutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIX LTM_FIXTURES_DIR "/publishing/"
+
+static char *fixture(const char *name)
+{
+    char path[512], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, FIX "%s", name);
+    assert_int_equal(ltm_read_file(path, 1 << 20, &text, &len), LTM_OK);
+    return text;
+}
+
+/* An answer as the HTTP layer hands it over. */
+static ltm_outcome classify(ltm_api api, int publishing, long status, const char *body,
+                            const char *headers)
+{
+    ltm_http_response r = {0};
+    r.status = status;
+    r.body = (char *)(body ? body : "");
+    r.body_len = strlen(r.body);
+    r.headers = (char *)(headers ? headers : "");
+    r.sent = 1;
+    ltm_outcome o;
+    ltm_classify_failure(api, publishing, &r, "acme", &o);
+    return o;
+}
+
+static void expect(const ltm_outcome *o, ltm_result_status status, const char *cls, int retryable)
+{
+    assert_int_equal(o->status, status);
+    assert_string_equal(o->error_class, cls);
+    assert_int_equal(o->retryable, retryable);
+    assert_true(o->error[0] != '\0');
+}
+
+static void openai_rate_limit_versus_quota(void **state)
+{
+    (void)state;
+    char *rate = fixture("openai-rate.json"), *quota = fixture("openai-quota.json");
+    ltm_outcome o = classify(LTM_API_OPENAI, 0, 429, rate, "HTTP/1.1 429\r\nRetry-After: 20\r\n");
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 20000);
+    o = classify(LTM_API_OPENAI, 0, 429, rate, "x-ratelimit-reset-requests: 1m30s\r\n"
+                                               "x-ratelimit-reset-tokens: 250ms\r\n");
+    assert_int_equal(o.retry_after_ms, 90000);
+    o = classify(LTM_API_OPENAI, 0, 429, quota, "Retry-After: 20\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 0);
+    assert_int_equal(o.retry_after_ms, 0);
+    assert_non_null(strstr(o.error, "You exceeded your current quota"));
+    o = classify(LTM_API_OPENAI, 0, 503, "", NULL);
+    expect(&o, LTM_RESULT_FAILED, "server", 1);
+    o = classify(LTM_API_OPENAI, 0, 401, "{\"error\":{\"message\":\"bad key\"}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    free(rate);
+    free(quota);
+}
+
+static void linkedin_answers(void **state)
+{
+    (void)state;
+    char *dup = fixture("linkedin-duplicate.json");
+    ltm_outcome o = classify(LTM_API_LINKEDIN, 1, 401, "{\"message\":\"revoked\"}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    assert_non_null(strstr(o.error, "account acme"));
+    o = classify(LTM_API_LINKEDIN, 1, 426, "{\"code\":\"NONEXISTENT_VERSION\"}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "version", 0);
+    o = classify(LTM_API_LINKEDIN, 1, 422, dup, NULL);
+    expect(&o, LTM_RESULT_DUPLICATE, "duplicate", 0);
+    o = classify(LTM_API_LINKEDIN, 1, 422, "{\"message\":\"/visibility :: bad\"}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "validation", 0);
+    assert_non_null(strstr(o.error, "/visibility :: bad"));
+    o = classify(LTM_API_LINKEDIN, 1, 429, "{}", NULL); /* often no header at all */
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 0);
+    o = classify(LTM_API_LINKEDIN, 1, 500, "", NULL);
+    expect(&o, LTM_RESULT_FAILED, "server", 1);
+    free(dup);
+}
+
+static void instagram_error_codes(void **state)
+{
+    (void)state;
+    char *expired = fixture("instagram-expired.json"), *throttled = fixture("instagram-throttled.json");
+    ltm_outcome o = classify(LTM_API_INSTAGRAM, 0, 400, expired, NULL);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    assert_non_null(strstr(o.error, "code 190"));
+    o = classify(LTM_API_INSTAGRAM, 0, 400, throttled, NULL);
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    o = classify(LTM_API_INSTAGRAM, 0, 500, "{\"error\":{\"message\":\"x\",\"code\":2}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "server", 1);
+    o = classify(LTM_API_INSTAGRAM, 0, 400, "{\"error\":{\"message\":\"x\",\"code\":100}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "validation", 0);
+    free(expired);
+    free(throttled);
+}
+
+static void rapidapi_rate_limit_versus_monthly_quota(void **state)
+{
+    (void)state;
+    char *rate = fixture("rapidapi-rate.json"), *quota = fixture("rapidapi-quota.json");
+    ltm_outcome o = classify(LTM_API_RAPIDAPI, 1, 429, rate, NULL);
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    o = classify(LTM_API_RAPIDAPI, 1, 429, quota, NULL);
+    expect(&o, LTM_RESULT_FAILED, "quota", 0);
+    o = classify(LTM_API_RAPIDAPI, 1, 403, "{\"message\":\"You are not subscribed to this API.\"}",
+                 NULL);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    free(rate);
+    free(quota);
+}
+
+static void replicate_retry_after_in_body(void **state)
+{
+    (void)state;
+    char *t = fixture("replicate-throttled.json");
+    ltm_outcome o = classify(LTM_API_REPLICATE, 0, 429, t, NULL);
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 3000);
+    o = classify(LTM_API_REPLICATE, 0, 402, "{\"detail\":\"Insufficient credit\"}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "quota", 0);
+    free(t);
+}
+
+static void transport_failures_depend_on_what_was_sent(void **state)
+{
+    (void)state;
+    ltm_http_response r = {0};
+    r.body = r.headers = (char *)"";
+    r.transport_error = 28;
+    snprintf(r.transport_msg, sizeof r.transport_msg, "Timeout was reached");
+    ltm_outcome o;
+    r.sent = 0;
+    ltm_classify_failure(LTM_API_LINKEDIN, 1, &r, "acme", &o);
+    expect(&o, LTM_RESULT_FAILED, "network", 1);
+    r.sent = 1;
+    ltm_classify_failure(LTM_API_LINKEDIN, 1, &r, "acme", &o);
+    expect(&o, LTM_RESULT_UNCONFIRMED, "unconfirmed", 0);
+    ltm_classify_failure(LTM_API_OPENAI, 0, &r, "acme", &o); /* generation: nothing published */
+    expect(&o, LTM_RESULT_FAILED, "network", 1);
+    r.transport_error = 0;
+    r.status = 200;
+    r.truncated = 1;
+    ltm_classify_failure(LTM_API_WEBHOOK, 1, &r, "acme", &o);
+    expect(&o, LTM_RESULT_UNCONFIRMED, "unconfirmed", 0);
+}
+
+static void retry_after_forms(void **state)
+{
+    (void)state;
+    int64_t now = 1764000000000LL; /* 2025-11-24T16:00:00Z */
+    assert_int_equal(ltm_retry_after_ms("120", now), 120000);
+    assert_int_equal(ltm_retry_after_ms("1.5", now), 1500);
+    assert_int_equal(ltm_retry_after_ms("Mon, 24 Nov 2025 16:00:30 GMT", now), 30000);
+    assert_int_equal(ltm_retry_after_ms("Mon, 24 Nov 2025 15:00:00 GMT", now), 0);
+    assert_int_equal(ltm_retry_after_ms("soon", now), 0);
+    assert_int_equal(ltm_retry_after_ms("99999999", now), 7LL * 86400 * 1000);
+    assert_int_equal(ltm_reset_duration_ms("6m0s"), 360000);
+    assert_int_equal(ltm_reset_duration_ms("20ms"), 20);
+    assert_int_equal(ltm_reset_duration_ms("1h2m3.5s"), 3723500);
+    assert_int_equal(ltm_reset_duration_ms("3 days"), 0);
+}
+
+static void api_message_is_printable_and_bounded(void **state)
+{
+    (void)state;
+    char out[16];
+    ltm_api_message(LTM_API_WEBHOOK, "line1\nline2\tmore text here", 26, out, sizeof out);
+    assert_string_equal(out, "line1 line2 mor");
+    ltm_api_message(LTM_API_WEBHOOK, "ação ação ação", strlen("ação ação ação"), out, 7);
+    assert_string_equal(out, "ação"); /* never half a character */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(openai_rate_limit_versus_quota),
+        cmocka_unit_test(linkedin_answers),
+        cmocka_unit_test(instagram_error_codes),
+        cmocka_unit_test(rapidapi_rate_limit_versus_monthly_quota),
+        cmocka_unit_test(replicate_retry_after_in_body),
+        cmocka_unit_test(transport_failures_depend_on_what_was_sent),
+        cmocka_unit_test(retry_after_forms),
+        cmocka_unit_test(api_message_is_printable_and_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
