@@ -228,7 +228,7 @@ class GatewayTest(unittest.TestCase):
     def test_token_guards_status_metrics_and_page_not_health(self):
         token = "tok-" + os.urandom(12).hex()
         gw = self.gateway(env={"LTM_HTTP_TOKEN": token})
-        self.assertEqual(request(gw.port, "/health")[0], 200)
+        gw.wait_for("/health", lambda c, b: c == 200, "200 without a token (nothing required)")
         for path in ("/status", "/metrics", "/"):
             code, headers, body = request(gw.port, path)
             self.assertEqual(code, 401, path)
