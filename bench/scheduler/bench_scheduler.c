@@ -168,15 +168,24 @@ static double bench_glib(const sched_accounts *a, int64_t after_ms)
     return now_s() - t0;
 }
 
+static double first_of_burst[4096];
+static size_t bursts, largest_burst;
+
 static void simulate_day(engine *e, int64_t start)
 {
     int64_t now = start, end = start + 86400000LL;
     while (now < end) {
         now += engine_next_wake(e, now, end - now);
         wake_at = now_s();
+        size_t before = nlate;
         if (engine_run(e, now) != LTM_OK) {
             fprintf(stderr, "engine_run failed\n");
             exit(1);
+        }
+        if (nlate > before && bursts < 4096) {
+            first_of_burst[bursts++] = lateness[before];
+            if (nlate - before > largest_burst)
+                largest_burst = nlate - before;
         }
     }
 }
@@ -256,6 +265,11 @@ int main(int argc, char **argv)
     t0 = now_s();
     simulate_day(e, start);
     double t_day = now_s() - t0;
+    qsort(first_of_burst, bursts, sizeof *first_of_burst, cmp_double);
+    printf("bursts: %zu instants with jobs due, largest %zu jobs at one instant; first job of "
+           "each burst out after p50 %.2f ms, p99 %.2f ms\n",
+           bursts, largest_burst, first_of_burst[bursts / 2],
+           first_of_burst[(size_t)(0.99 * (double)(bursts - 1))]);
     qsort(lateness, nlate, sizeof *lateness, cmp_double);
     printf("one day: %zu jobs dispatched in %.1f s of work; lateness from wake-up to publish: "
            "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",

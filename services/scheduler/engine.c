@@ -13,9 +13,11 @@
  * occurrences per slot: enough for a year of daily slots. */
 #define MAX_MISSED_PER_SLOT 400
 /* Slots fired and jobs dispatched per transaction: each batch costs one
- * fsync and nothing of it is published before the commit, so a burst of
- * thousands of slots at 09:00 goes out in steps instead of all at the end. */
-#define DUE_BATCH 256
+ * fsync and nothing of it is published before the commit. Batches start
+ * small so the first jobs of a burst go out at once, and grow so a burst of
+ * thousands of slots at 09:00 does not pay one fsync per few jobs. */
+#define FIRST_BATCH 8
+#define MAX_BATCH 256
 
 void engine_format_slot(int64_t ms, char out[24])
 {
@@ -312,12 +314,12 @@ int engine_start(engine *e, int64_t now)
     return rc;
 }
 
-static int run_slots(engine *e, int64_t now, int *more)
+static int run_slots(engine *e, int64_t now, int batch, int *more)
 {
     const sched_heap_entry *top;
     int fired = 0;
     while ((top = sched_heap_top(&e->heap)) && top->due_ms <= now) {
-        if (fired++ == DUE_BATCH) {
+        if (fired++ == batch) {
             *more = 1;
             break;
         }
@@ -334,18 +336,18 @@ static int run_slots(engine *e, int64_t now, int *more)
     return LTM_OK;
 }
 
-static int run_due_jobs(engine *e, int64_t now, int *more)
+static int run_due_jobs(engine *e, int64_t now, int batch, int *more)
 {
     char **ids;
     int count;
-    int rc = ledger_due_jobs(e->l, now, DUE_BATCH, &ids, &count);
+    int rc = ledger_due_jobs(e->l, now, batch, &ids, &count);
     for (int i = 0; i < count; i++) {
         if (rc == LTM_OK)
             rc = engine_process_due(e, ids[i], now);
         free(ids[i]);
     }
     free(ids);
-    *more |= count == DUE_BATCH;
+    *more |= count == batch;
     return rc;
 }
 
@@ -354,15 +356,15 @@ static int run_due_jobs(engine *e, int64_t now, int *more)
 int engine_run(engine *e, int64_t now)
 {
     int more = 1;
-    while (more) {
+    for (int batch = FIRST_BATCH; more; batch = batch * 2 > MAX_BATCH ? MAX_BATCH : batch * 2) {
         more = 0;
         if (ledger_begin(e->l) != LTM_OK) {
             e->c.ledger_errors++;
             return LTM_EDB;
         }
-        int rc = run_slots(e, now, &more);
+        int rc = run_slots(e, now, batch, &more);
         if (rc == LTM_OK)
-            rc = run_due_jobs(e, now, &more);
+            rc = run_due_jobs(e, now, batch, &more);
         if (rc == LTM_OK)
             rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
         if (rc == LTM_OK)
