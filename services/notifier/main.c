@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define DAY_MS 86400000.0
+#define PRUNE_INTERVAL_MS (6 * 3600000LL)
 
 static const ltm_setting settings[] = {
     {"TELEGRAM_BOT_TOKEN", LTM_SET_STRING, NULL, LTM_SETTING_SECRET, 0, 0, NULL,
@@ -304,9 +305,22 @@ static void handle(notifier *n, const ltm_mqtt_message *m)
         on_startup_marker(n, m);
 }
 
+/* Drops results older than the report needs, so the file stays bounded even
+ * when no report job comes (no scheduler running). */
+static void prune_records(notifier *n, int64_t now)
+{
+    ntf_record *recs;
+    size_t count;
+    if (ntf_store_load_records(n, now - n->records_keep_ms, &recs, &count) == LTM_OK)
+        ntf_records_free(recs, count);
+    n->next_prune_ms = now + PRUNE_INTERVAL_MS;
+}
+
 static void evaluate(notifier *n)
 {
     int64_t now = ltm_now_ms();
+    if (now >= n->next_prune_ms)
+        prune_records(n, now);
     check_startup(n, now);
     int rc = ntf_rules_tick(&n->rules, &n->engine, now);
     if (rc != LTM_OK)
@@ -391,6 +405,40 @@ static void run_once(notifier *n)
     }
 }
 
+/* Both or neither; a chat id is a number (negative for groups) or
+ * @channelname; the API URL is http(s). Anything else would only show up
+ * later as failed sends, so it stops the service at start. */
+static int check_telegram_settings(const char *token, const char *chat, const char *url)
+{
+    int has_token = token && *token, has_chat = chat && *chat;
+    if (has_token != has_chat) {
+        fprintf(stderr, "ltm-notifier: setting %s is missing: set both TELEGRAM_BOT_TOKEN and "
+                        "TELEGRAM_CHAT_ID, or neither for log-only mode\n",
+                has_token ? "TELEGRAM_CHAT_ID" : "TELEGRAM_BOT_TOKEN");
+        return LTM_ECONFIG;
+    }
+    if (!has_token)
+        return LTM_OK;
+    const char *p = chat[0] == '-' ? chat + 1 : chat;
+    int numeric = *p != '\0', name = chat[0] == '@' && strlen(chat) >= 2;
+    for (; *p; p++)
+        numeric &= *p >= '0' && *p <= '9';
+    for (p = chat + 1; name && *p; p++)
+        name &= (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= '0' && *p <= '9') || *p == '_';
+    if (!numeric && !name) {
+        fprintf(stderr, "ltm-notifier: setting TELEGRAM_CHAT_ID=\"%.40s\" is malformed: expected "
+                        "a number (negative for groups) or @channelname\n", chat);
+        return LTM_ECONFIG;
+    }
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        fprintf(stderr, "ltm-notifier: setting TELEGRAM_API_URL=\"%.80s\" is malformed: expected "
+                        "https://host[:port] (http:// for a local test server)\n", url);
+        return LTM_ECONFIG;
+    }
+    return LTM_OK;
+}
+
 static int setup(notifier *n, ltm_service *svc)
 {
     const ltm_config *c = ltm_service_config(svc);
@@ -416,10 +464,13 @@ static int setup(notifier *n, ltm_service *svc)
     n->telegram_state = "ok";
     const char *token = ltm_config_str(c, "TELEGRAM_BOT_TOKEN");
     const char *chat = ltm_config_str(c, "TELEGRAM_CHAT_ID");
-    if (token && *token && chat && *chat) {
+    int rc = check_telegram_settings(token, chat, ltm_config_str(c, "TELEGRAM_API_URL"));
+    if (rc != LTM_OK)
+        return rc;
+    if (token && *token) {
         ltm_log_add_secret(token);
-        int rc = ntf_tg_new(ltm_config_str(c, "TELEGRAM_API_URL"), token, chat,
-                            (long)ltm_config_int(c, "TELEGRAM_TIMEOUT"), &n->tg);
+        rc = ntf_tg_new(ltm_config_str(c, "TELEGRAM_API_URL"), token, chat,
+                        (long)ltm_config_int(c, "TELEGRAM_TIMEOUT"), &n->tg);
         if (rc != LTM_OK)
             return rc;
         n->channel = "telegram";
@@ -427,10 +478,16 @@ static int setup(notifier *n, ltm_service *svc)
     } else {
         n->channel = "log";
         n->telegram_state = "log_only";
-        ltm_warn("log-only mode: TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are not both set, "
+        ltm_warn("log-only mode: TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are not set, "
                  "notifications are written to the log and not sent");
     }
     return ntf_store_open(n);
+}
+
+static void tg_cleanup(notifier *n)
+{
+    ntf_tg_free(n->tg);
+    n->tg = NULL;
 }
 
 int main(int argc, char **argv)
@@ -454,10 +511,14 @@ int main(int argc, char **argv)
         return 1;
     }
     static notifier n;
-    if (setup(&n, svc) != LTM_OK) {
-        ltm_error("notifier not started: state directory or memory unavailable");
+    rc = setup(&n, svc);
+    if (rc != LTM_OK) {
+        if (rc != LTM_ECONFIG)
+            ltm_error("notifier not started: state directory or memory unavailable");
+        tg_cleanup(&n);
         ltm_service_free(svc);
-        return 1;
+        curl_global_cleanup();
+        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
     }
     ltm_service_subscribe(svc, "ltm/alerts", 1);
     ltm_service_subscribe(svc, "ltm/results", 1);
@@ -470,7 +531,7 @@ int main(int argc, char **argv)
         run_once(&n);
     n.state_dirty = n.queue_dirty = 1;
     ntf_store_save(&n);
-    ntf_tg_free(n.tg);
+    tg_cleanup(&n);
     ntf_engine_clear(&n.engine);
     ntf_rules_clear(&n.rules);
     ntf_queue_clear(&n.queue);

@@ -46,6 +46,7 @@ typedef struct {
     /* daily report */
     char last_report_job[201];
     int64_t records_keep_ms;
+    int64_t next_prune_ms;
 } notifier;
 
 /* store.c: files in the data dir. */

@@ -163,12 +163,24 @@ class TestModes(unittest.TestCase):
         self.assertEqual(n.stop(), 0)
 
     def test_bad_setting_stops_at_start_naming_it(self):
-        env = dict(os.environ, LTM_MQTT_URL=self.broker.url, LTM_MQTT_PASSWORD="x",
-                   LTM_DATA_DIR=self.data_dir, LTM_INSTANCE="n1", LTM_NOTIFY_QUEUE_MAX="1")
-        p = subprocess.run([os.path.join(ltmtest.BIN_DIR, "ltm-notifier")], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
-        self.assertEqual(p.returncode, 78)
-        self.assertIn("LTM_NOTIFY_QUEUE_MAX", p.stderr.decode())
+        cases = [({"LTM_NOTIFY_QUEUE_MAX": "1"}, "LTM_NOTIFY_QUEUE_MAX"),
+                 ({"LTM_NOTIFY_GROUP_WAIT": "soon"}, "LTM_NOTIFY_GROUP_WAIT"),
+                 ({"TELEGRAM_BOT_TOKEN": "1:x"}, "TELEGRAM_CHAT_ID"),
+                 ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_CHAT_ID": "my chat"},
+                  "TELEGRAM_CHAT_ID"),
+                 ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_CHAT_ID": "-100",
+                   "TELEGRAM_API_URL": "file:///etc/passwd"}, "TELEGRAM_API_URL")]
+        for extra, name in cases:
+            with self.subTest(name=name, extra=extra):
+                env = {k: v for k, v in os.environ.items()
+                       if not k.startswith(("LTM_", "TELEGRAM_"))}
+                env.update(LTM_MQTT_URL=self.broker.url, LTM_MQTT_PASSWORD="x",
+                           LTM_DATA_DIR=self.data_dir, LTM_INSTANCE="n1", **extra)
+                p = subprocess.run([os.path.join(ltmtest.BIN_DIR, "ltm-notifier")], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+                self.assertEqual(p.returncode, 78, p.stderr)
+                self.assertIn(name, p.stderr.decode())
+                self.assertNotIn("1:x", p.stderr.decode() + p.stdout.decode())
 
     def test_token_never_logged(self):
         tg = FakeTelegram(token="987654:SECRET-token-value")
