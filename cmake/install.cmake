@@ -16,6 +16,7 @@ install(FILES mosquitto/mosquitto.conf mosquitto/acl
         DESTINATION ${LTM_SHARE_DIR}/mosquitto)
 install(PROGRAMS scripts/gen-credentials.sh scripts/render-broker-conf.sh
                  scripts/gen-tls.sh scripts/systemd-setup.sh scripts/forget-offline.sh
+                 scripts/replay-dlq.sh
         DESTINATION ${LTM_SHARE_DIR}/scripts)
 install(FILES config/accounts.example.json DESTINATION ${LTM_SHARE_DIR}/config)
 install(FILES deploy/systemd/ltm.env.example DESTINATION ${LTM_SHARE_DIR})
