@@ -270,6 +270,20 @@ static int entry_from_json(const cJSON *o, history_entry *e, char **kind, char *
     return rc;
 }
 
+int history_add_json(history *h, const cJSON *o, int64_t now_ms)
+{
+    history_entry e = {0};
+    char *kind = NULL, *status = NULL;
+    int rc = entry_from_json(o, &e, &kind, &status);
+    int added = 0;
+    if (rc == LTM_OK)
+        rc = history_add(h, &e, now_ms, &added);
+    free(kind);
+    free(status);
+    entry_clear(&e);
+    return rc == LTM_OK || rc == LTM_ENOMEM ? rc : LTM_EINVAL;
+}
+
 int history_from_json(history *h, const cJSON *array, int64_t now_ms, size_t *skipped)
 {
     *skipped = 0;
@@ -278,15 +292,7 @@ int history_from_json(history *h, const cJSON *array, int64_t now_ms, size_t *sk
     const cJSON *o;
     cJSON_ArrayForEach(o, array)
     {
-        history_entry e = {0};
-        char *kind = NULL, *status = NULL;
-        int rc = entry_from_json(o, &e, &kind, &status);
-        int added = 0;
-        if (rc == LTM_OK)
-            rc = history_add(h, &e, now_ms, &added);
-        free(kind);
-        free(status);
-        entry_clear(&e);
+        int rc = history_add_json(h, o, now_ms);
         if (rc == LTM_ENOMEM)
             return rc;
         if (rc != LTM_OK)

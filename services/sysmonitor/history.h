@@ -60,5 +60,7 @@ char *history_entry_to_text(const history_entry *e);
 /* Adds the entries of a JSON array (as written by history_to_json); an
  * entry that does not validate is skipped and counted. */
 int history_from_json(history *h, const cJSON *array, int64_t now_ms, size_t *skipped);
+/* Adds one entry object: LTM_EINVAL when it does not validate. */
+int history_add_json(history *h, const cJSON *entry, int64_t now_ms);
 
 #endif

@@ -133,20 +133,102 @@ static int alarms_from_json(const cJSON *array, alarm_state *alarms, size_t max,
     return LTM_OK;
 }
 
-int state_decode(const char *text, size_t len, int64_t now_ms, history *h, alarm_state *alarms,
-                 size_t max_alarms, size_t *nalarms, size_t *skipped, char *reason,
-                 size_t reason_size)
+/* Loading a full history as one cJSON tree would take about 200 MB at start
+ * (2 kB of nodes per entry), so the "history" array is cut out of the text:
+ * the rest of the document is parsed and checked first, then each entry is
+ * parsed on its own. The scan only needs JSON's lexical structure: strings
+ * (with escapes) and nesting. */
+typedef struct {
+    size_t start, end; /* the '[' and the matching ']' */
+} span;
+
+/* Finds the array value of the top-level key "history". LTM_ENOTFOUND when
+ * absent, LTM_EINVAL when the nesting is broken. */
+static int find_history(const char *t, size_t len, span *out)
 {
-    *nalarms = 0;
-    *skipped = 0;
-    cJSON *root = ltm_json_parse_object(text, len, reason, reason_size);
-    if (!root)
+    int depth = 0, in_str = 0, esc = 0, key_is_history = 0, is_history = 0, found = 0;
+    size_t str_start = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (in_str) {
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"') {
+                in_str = 0;
+                if (depth == 1)
+                    key_is_history = i - str_start == 7 && memcmp(t + str_start, "history", 7) == 0;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+            str_start = i + 1;
+        } else if (c == ':' && depth == 1) {
+            is_history = key_is_history;
+        } else if (c == ',' && depth == 1) {
+            is_history = 0;
+        } else if (c == '[' || c == '{') {
+            if (depth == 1 && c == '[' && is_history && !found)
+                out->start = i;
+            depth++;
+        } else if (c == ']' || c == '}') {
+            if (--depth < 0)
+                return LTM_EINVAL;
+            if (depth == 1 && c == ']' && is_history && !found) {
+                out->end = i;
+                found = 1;
+            }
+        }
+    }
+    if (depth != 0 || in_str)
         return LTM_EINVAL;
+    return found ? LTM_OK : LTM_ENOTFOUND;
+}
+
+/* The next element of an array whose body is t[*pos, end): its span in
+ * [*elem_start, *elem_end). 0 when there is none left. */
+static int next_element(const char *t, size_t *pos, size_t end, size_t *elem_start,
+                        size_t *elem_end)
+{
+    size_t i = *pos;
+    while (i < end && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t' || t[i] == ','))
+        i++;
+    if (i >= end)
+        return 0;
+    *elem_start = i;
+    int depth = 0, in_str = 0, esc = 0;
+    for (; i < end; i++) {
+        char c = t[i];
+        if (in_str) {
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        } else if (c == ',' && depth == 0) {
+            break;
+        }
+    }
+    *elem_end = i;
+    *pos = i;
+    return 1;
+}
+
+static int check_document(const cJSON *root, char *reason, size_t reason_size)
+{
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "history");
     const cJSON *firing = cJSON_GetObjectItemCaseSensitive(root, "alerts");
-    int rc = LTM_EINVAL;
     if (!cJSON_IsString(format) || strcmp(format->valuestring, FORMAT_NAME) != 0)
         snprintf(reason, reason_size, "field format: expected \"%s\"", FORMAT_NAME);
     else if (!cJSON_IsNumber(version) || version->valuedouble != STATE_VERSION)
@@ -156,14 +238,59 @@ int state_decode(const char *text, size_t len, int64_t now_ms, history *h, alarm
     else if (firing && !cJSON_IsArray(firing))
         snprintf(reason, reason_size, "field alerts: expected an array");
     else
-        rc = LTM_OK;
+        return LTM_OK;
+    return LTM_EINVAL;
+}
+
+static int add_entries(history *h, const char *text, const span *arr, int64_t now_ms,
+                       size_t *skipped)
+{
+    size_t pos = arr->start + 1, a, b;
+    while (next_element(text, &pos, arr->end, &a, &b)) {
+        cJSON *o = cJSON_ParseWithLength(text + a, b - a);
+        int rc = o ? history_add_json(h, o, now_ms) : LTM_EINVAL;
+        cJSON_Delete(o);
+        if (rc == LTM_ENOMEM)
+            return rc;
+        if (rc != LTM_OK)
+            (*skipped)++;
+    }
+    return LTM_OK;
+}
+
+int state_decode(const char *text, size_t len, int64_t now_ms, history *h, alarm_state *alarms,
+                 size_t max_alarms, size_t *nalarms, size_t *skipped, char *reason,
+                 size_t reason_size)
+{
+    *nalarms = 0;
+    *skipped = 0;
+    span arr = {0, 0};
+    int cut = find_history(text, len, &arr) == LTM_OK;
+    char *rest = NULL;
+    if (cut) { /* the document with "history":[] */
+        rest = malloc(len - (arr.end - arr.start) + 2);
+        if (!rest) {
+            snprintf(reason, reason_size, "out of memory");
+            return LTM_ENOMEM;
+        }
+        memcpy(rest, text, arr.start + 1);
+        memcpy(rest + arr.start + 1, text + arr.end, len - arr.end);
+    }
+    cJSON *root = ltm_json_parse_object(cut ? rest : text,
+                                        cut ? len - (arr.end - arr.start - 1) : len, reason,
+                                        reason_size);
+    int rc = root ? check_document(root, reason, reason_size) : LTM_EINVAL;
     if (rc == LTM_OK) {
-        rc = history_from_json(h, entries, now_ms, skipped);
+        rc = cut ? add_entries(h, text, &arr, now_ms, skipped)
+                 : history_from_json(h, cJSON_GetObjectItemCaseSensitive(root, "history"),
+                                     now_ms, skipped);
+        const cJSON *firing = cJSON_GetObjectItemCaseSensitive(root, "alerts");
         if (rc == LTM_OK && firing)
             rc = alarms_from_json(firing, alarms, max_alarms, nalarms, skipped);
         if (rc != LTM_OK)
             snprintf(reason, reason_size, "out of memory");
     }
     cJSON_Delete(root);
+    free(rest);
     return rc;
 }

@@ -88,11 +88,66 @@ static void rejects_what_is_not_ours(void **state)
     history_free(h);
 }
 
+/* The history is cut out of the text by a lexical scan: strings holding
+ * brackets, braces, commas and escaped quotes must not confuse it. */
+static void tricky_strings_and_broken_entries(void **state)
+{
+    (void)state;
+    history *h, *back;
+    assert_int_equal(history_new(8 * DAY, 1000, &h), LTM_OK);
+    const char *ids[] = {"a\"],\"history\":[{", "b}{]\\", "c,\n\t\u00e9"};
+    for (int i = 0; i < 3; i++) {
+        history_entry e = {.job_id = (char *)ids[i], .account = "x\"y", .kind = LTM_JOB_POST,
+                           .status = LTM_RESULT_PUBLISHED, .attempt = 1, .finished_ms = NOW};
+        int added;
+        assert_int_equal(history_add(h, &e, NOW, &added), LTM_OK);
+    }
+    char *text = state_encode(h, NULL, 0, NOW);
+    assert_non_null(text);
+    assert_int_equal(history_new(8 * DAY, 1000, &back), LTM_OK);
+    alarm_state restored[1];
+    size_t n, skipped;
+    char reason[160];
+    assert_int_equal(state_decode(text, strlen(text), NOW, back, restored, 1, &n, &skipped,
+                                  reason, sizeof reason),
+                     LTM_OK);
+    assert_int_equal(history_count(back), 3);
+    assert_int_equal(skipped, 0);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(history_entries(back)[i].job_id, ids[i]);
+    /* Cut anywhere: never accepted, never a partial history. */
+    history *empty;
+    assert_int_equal(history_new(8 * DAY, 1000, &empty), LTM_OK);
+    for (size_t cut = 0; cut < strlen(text); cut += 7) {
+        int rc = state_decode(text, cut, NOW, empty, restored, 1, &n, &skipped, reason,
+                              sizeof reason);
+        assert_int_equal(rc, LTM_EINVAL);
+        assert_int_equal(history_count(empty), 0);
+    }
+    /* A balanced but broken entry is skipped, the others kept. */
+    const char *doc = "{\"format\":\"ltm-sysmonitor-state\",\"version\":1,\"history\":["
+                      "{\"job_id\":\"ok\",\"attempt\":1,\"kind\":\"post\",\"status\":\"failed\","
+                      "\"finished_at\":\"2026-11-25T00:00:00Z\"},{\"job_id\" \"no colon\"},[1,2]]}";
+    history *some;
+    assert_int_equal(history_new(366 * DAY, 1000, &some), LTM_OK);
+    assert_int_equal(state_decode(doc, strlen(doc), NOW, some, restored, 1, &n, &skipped, reason,
+                                  sizeof reason),
+                     LTM_OK);
+    assert_int_equal(history_count(some), 1);
+    assert_int_equal(skipped, 2);
+    free(text);
+    history_free(h);
+    history_free(back);
+    history_free(empty);
+    history_free(some);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip_with_firing_alerts),
         cmocka_unit_test(rejects_what_is_not_ours),
+        cmocka_unit_test(tricky_strings_and_broken_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
