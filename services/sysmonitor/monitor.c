@@ -85,6 +85,10 @@ struct monitor {
     int have_dropped, have_dropped_base;
     uint64_t dropped, dropped_base;
     uint64_t results_added, results_duplicate, sample_failures, save_failures;
+    /* Log a failure when it starts and when it ends, not every sample (the
+     * counts above and in the status detail show how often). */
+    int sample_failing;
+    int disk_failing[MAX_DISKS];
 };
 
 static int config_error(const char *name, const char *why, const char *value)
@@ -233,6 +237,19 @@ static int add_extras(monitor *m, cJSON *o, double growth)
     return firing ? rc : LTM_ENOMEM;
 }
 
+static void log_disk_changes(monitor *m, const sysmon_sample *s)
+{
+    for (size_t i = 0; i < s->ndisks; i++) {
+        const sample_disk *d = &s->disks[i];
+        if (!d->ok && !m->disk_failing[i])
+            ltm_error("disk usage unavailable; its alert is frozen", "path", d->path, "error",
+                      strerror(d->errno_value));
+        else if (d->ok && m->disk_failing[i])
+            ltm_info("disk usage available again", "path", d->path);
+        m->disk_failing[i] = !d->ok;
+    }
+}
+
 static void take_sample(monitor *m)
 {
     const sysmon_sample *s;
@@ -241,9 +258,15 @@ static void take_sample(monitor *m)
     if (sampler_take(m->sampler, now, &s, err, sizeof err) != LTM_OK) {
         m->sample_failures++;
         ltm_service_count_error(m->svc);
-        ltm_error("sample failed", "error", err);
+        if (!m->sample_failing)
+            ltm_error("sample failed; logged again when it recovers", "error", err);
+        m->sample_failing = 1;
         return;
     }
+    if (m->sample_failing)
+        ltm_info("sampling recovered", "failures", LTM_INT(m->sample_failures));
+    m->sample_failing = 0;
+    log_disk_changes(m, s);
     check(m, 0, &m->cpu_rule, s->cpu_percent, now, "CPU %", "warning");
     check(m, 1, &m->memory_rule, s->memory_percent, now, "memory %", "warning");
     for (size_t i = 0; i < s->ndisks; i++) {

@@ -267,6 +267,25 @@ class DiskAlertTest(SysmonCase):
         self.assertEqual([a["state"] for a in self.alerts(key, mark)], ["firing", "resolved"])
 
 
+class VanishedDiskTest(SysmonCase):
+    def test_vanished_disk_is_reported_in_metrics_and_logged_once(self):
+        disk = tempfile.mkdtemp(prefix="ltm-sysmon-disk-")
+        self.addCleanup(shutil.rmtree, disk, True)
+        svc = self.start({"LTM_SYSMON_DISKS": disk})
+        self.next_sample(lambda p: "percent" in p["disks"][0])
+        os.rmdir(disk)
+        s = self.next_sample(lambda p: "error" in p["disks"][0])
+        self.assertEqual(s["disks"][0]["path"], disk)
+        mark = self.watch.mark()
+        ltmtest.wait_until(lambda: len(self.watch.messages("ltm/metrics/system", mark)) >= 5,
+                           10, "5 more samples")
+        svc.wait_log("disk usage unavailable", count=1)
+        self.assertEqual(svc.log().count("disk usage unavailable"), 1)
+        os.mkdir(disk)
+        svc.wait_log("disk usage available again")
+        self.next_sample(lambda p: "percent" in p["disks"][0])
+
+
 class ThresholdTest(SysmonCase):
     def setUp(self):
         super().setUp()
