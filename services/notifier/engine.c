@@ -235,6 +235,34 @@ static void render_section(ntf_buf *b, const ntf_engine *e, int64_t now_ms, int 
     }
 }
 
+/* The first line is what a phone shows in its notification: the counts and
+ * the first keys, e.g. "LTM alerts: 2 firing, 1 resolved: host.cpu, host.disk:/, ...". */
+static void headline(ntf_buf *b, const ntf_engine *e, int64_t now_ms, int window_closed,
+                     const size_t counts[4])
+{
+    static const char *names[] = {"", "firing", "still firing", "resolved"};
+    ntf_buf_printf(b, "<b>LTM alerts</b>:");
+    const char *sep = " ";
+    for (int i = 1; i <= 3; i++) {
+        if (counts[i]) {
+            ntf_buf_printf(b, "%s%zu %s", sep, counts[i], names[i]);
+            sep = ", ";
+        }
+    }
+    size_t shown = 0, total = counts[1] + counts[2] + counts[3];
+    for (int want = 1; want <= 3; want++) {
+        for (size_t i = 0; i < e->count && shown < 3; i++) {
+            if (role(e, &e->items[i], now_ms, window_closed) != want)
+                continue;
+            ntf_buf_printf(b, shown ? ", " : ": ");
+            ntf_buf_escaped(b, e->items[i].key);
+            shown++;
+        }
+    }
+    if (total > shown)
+        ntf_buf_printf(b, ", ...");
+}
+
 char *ntf_engine_flush(ntf_engine *e, int64_t now_ms, int *severity)
 {
     int window_closed = e->flush_at_ms != 0 && now_ms >= e->flush_at_ms;
@@ -247,8 +275,7 @@ char *ntf_engine_flush(ntf_engine *e, int64_t now_ms, int *severity)
     if (counts[1] + counts[2] + counts[3] == 0)
         return NULL;
     ntf_buf b = {0};
-    ntf_buf_printf(&b, "<b>LTM alerts</b>: %zu firing, %zu still firing, %zu resolved", counts[1],
-                   counts[2], counts[3]);
+    headline(&b, e, now_ms, window_closed, counts);
     for (int want = 1; want <= 3; want++)
         render_section(&b, e, now_ms, window_closed, want, severity);
     char *text = ntf_buf_finish(&b);

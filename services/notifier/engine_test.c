@@ -42,6 +42,7 @@ static void storm_gives_one_message_then_one_repeat(void **state)
         assert_null(ntf_engine_flush(&e, now, &sev));
     char *repeat = ntf_engine_flush(&e, t + 4 * 3600 * S + 30 * S, &sev);
     assert_non_null(repeat);
+    assert_non_null(strstr(repeat, "<b>LTM alerts</b>: 1 still firing: host.cpu\n"));
     assert_non_null(strstr(repeat, "Still firing"));
     assert_non_null(strstr(repeat, "500 repeats suppressed since the last message, 1000 in total"));
     free(repeat);
@@ -62,11 +63,20 @@ static void alerts_in_one_window_share_a_message(void **state)
     assert_int_equal(count_of(text, "[INFO]") + count_of(text, "[CRITICAL]") +
                          count_of(text, "[WARNING]"),
                      3);
-    assert_non_null(strstr(text, "3 firing, 0 still firing, 0 resolved"));
+    assert_non_null(strstr(text, "<b>LTM alerts</b>: 3 firing: a, b, c\n"));
+    free(text);
+    for (int i = 0; i < 5; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%d", i);
+        ntf_engine_fire(&e, k, NTF_INFO, "x", NULL, 0, 40 * S);
+    }
+    ntf_engine_resolve(&e, "a", "ok", 41 * S);
+    text = ntf_engine_flush(&e, 70 * S, &sev);
+    assert_non_null(strstr(text, "<b>LTM alerts</b>: 5 firing, 1 resolved: k0, k1, k2, ...\n"));
     free(text);
     /* A key arriving after the window opens its own. */
-    ntf_engine_fire(&e, "d", NTF_INFO, "late", NULL, 0, 31 * S);
-    assert_int_equal(ntf_engine_next_due(&e), 61 * S);
+    ntf_engine_fire(&e, "d", NTF_INFO, "late", NULL, 0, 71 * S);
+    assert_int_equal(ntf_engine_next_due(&e), 101 * S);
     ntf_engine_clear(&e);
 }
 
@@ -82,6 +92,7 @@ static void resolved_sends_one_message_and_forgets(void **state)
     assert_int_equal(ntf_engine_resolve(&e, "disk", "again", 101 * S), LTM_ENOTFOUND);
     char *text = ntf_engine_flush(&e, 130 * S, &sev);
     assert_non_null(strstr(text, "[RESOLVED] <b>disk</b>: disk 40%"));
+    assert_non_null(strstr(text, "<b>LTM alerts</b>: 1 resolved: disk\n"));
     assert_null(strstr(text, "within the group window"));
     free(text);
     assert_int_equal(e.count, 0);

@@ -25,13 +25,14 @@ void ntf_queue_clear(ntf_queue *q)
     q->count = 0;
 }
 
-/* The first line of an entry without tags, at most 200 bytes: what a
- * summary keeps of it. A summary entry contributes its own lines. */
+/* What a summary keeps of an entry: its text without tags, on one line
+ * (line breaks become " / "), at most 300 bytes. A summary entry contributes
+ * its own lines. */
 static void headline(ntf_buf *b, const ntf_entry *e)
 {
     if (e->merged > 1) {
         const char *body = strchr(e->text, '\n');
-        ntf_buf_printf(b, "%s", body ? body + 1 : "");
+        ntf_buf_printf(b, "%s", body ? body : "");
         return;
     }
     char *plain = ntf_html_to_plain(e->text);
@@ -39,14 +40,39 @@ static void headline(ntf_buf *b, const ntf_entry *e)
         b->failed = 1;
         return;
     }
-    size_t n = strcspn(plain, "\n");
-    if (n > 200)
-        n = 200;
-    while (n > 0 && ((unsigned char)plain[n] & 0xC0) == 0x80)
+    /* One line: runs of blanks become one space, line breaks " / ". */
+    ntf_buf flat = {0};
+    int gap = 0;
+    for (const char *p = plain; *p && flat.len < 300; p++) {
+        if (*p == '\n' || *p == ' ' || *p == '\t') {
+            gap |= *p == '\n' ? 2 : 1;
+            continue;
+        }
+        if (gap && flat.len)
+            ntf_buf_printf(&flat, "%s", gap & 2 ? " / " : " ");
+        gap = 0;
+        ntf_buf_printf(&flat, "%c", *p);
+    }
+    char *line = ntf_buf_finish(&flat);
+    if (!line) {
+        free(plain);
+        b->failed = 1;
+        return;
+    }
+    size_t n = strlen(line);
+    int cut = n >= 300;
+    while (n > 0 && ((unsigned char)line[n - 1] & 0xC0) == 0x80)
+        n--; /* a continuation byte at the end: drop the whole character */
+    if (n > 0 && ((unsigned char)line[n - 1] & 0xC0) == 0xC0)
         n--;
-    plain[n] = '\0';
+    if (!cut)
+        n = strlen(line);
+    line[n] = '\0';
     ntf_buf_printf(b, "\n- ");
-    ntf_buf_escaped(b, plain);
+    ntf_buf_escaped(b, line);
+    if (cut)
+        ntf_buf_printf(b, " ...");
+    free(line);
     free(plain);
 }
 

@@ -55,7 +55,7 @@ static void full_queue_summarises_low_severity_first(void **state)
     assert_string_equal(q.items[2].text, "<b>crit 2</b>");
     const char *summary = q.items[1].text;
     assert_non_null(strstr(summary, "<b>2 notifications summarised</b>"));
-    assert_non_null(strstr(summary, "\n- info 1"));
+    assert_non_null(strstr(summary, "\n- info 1 / body\n"));
     assert_non_null(strstr(summary, "\n- info 2 &amp; more"));
     assert_int_equal(q.items[1].merged, 2);
     /* Next overflow folds one more into the same summary. */
