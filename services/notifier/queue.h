@@ -7,7 +7,7 @@
 /* The bounded queue of messages waiting for Telegram, persisted in the data
  * dir so a restart or an outage delays them and loses none. When it is full,
  * the two oldest entries of the lowest severity present are merged into one
- * summary entry (their first lines are kept): a critical entry is only ever
+ * summary entry (a one-line excerpt of each is kept): a critical entry is only ever
  * summarised when every entry is critical, and never dropped. */
 
 typedef struct {
