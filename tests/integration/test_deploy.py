@@ -118,7 +118,7 @@ class ComposeTest(unittest.TestCase):
         self.prepare()
         config = self.compose_config()
         services = config["services"]
-        self.assertEqual(set(services), {"broker", "dlq-archive", *SERVICES})
+        self.assertEqual(set(services), {"broker", "dlq-archive", "ltmctl", *SERVICES})
         images = {services[s]["image"] for s in SERVICES}
         self.assertEqual(len(images), 1, "one image for every service: %s" % images)
         passwords = self.passwords()
@@ -150,6 +150,19 @@ class ComposeTest(unittest.TestCase):
                     self.assertIn("LTM_INSTANCE", env)
                 else:
                     self.assertNotIn("LTM_INSTANCE", env, "replicas need distinct ids")
+
+    def test_ltmctl_tool_runs_the_binary_with_its_own_user(self):
+        self.prepare()
+        tool = self.compose_config()["services"]["ltmctl"]
+        self.assertEqual(tool["entrypoint"], ["ltmctl"])
+        self.assertEqual(tool["profiles"], ["tools"], "must not start with `up`")
+        self.assertTrue(os.access(os.path.join(BIN, "ltmctl"), os.X_OK))
+        help_text = run([os.path.join(BIN, "ltmctl"), "--help"]).stdout
+        for var in tool["environment"]:
+            self.assertIn(var, help_text, "ltmctl --help does not mention %s" % var)
+        self.assertEqual(tool["environment"]["LTM_MQTT_USERNAME"], "ltmctl")
+        self.assertEqual(tool["environment"]["LTM_MQTT_PASSWORD"],
+                         self.passwords()["LTM_PASSWORD_LTMCTL"])
 
     def test_broker_runs_the_config_the_integration_tests_render(self):
         self.prepare()
