@@ -305,7 +305,9 @@ class ThresholdTest(SysmonCase):
         self.assertEqual(cpu["threshold"], 80)
         mem = self.alert("host.memory", "firing", mark)
         self.assertAlmostEqual(mem["value"], 90.0, delta=0.1)
-        # Held: at least 3 samples above before firing.
+        # Held: at least 3 samples above before firing (the metrics of the
+        # firing sample are published just after the alert: wait for them).
+        self.next_sample(lambda p: "host.memory" in p["alerts_firing"], since=mark)
         above = [m for m in self.watch.messages("ltm/metrics/system", mark)
                  if is_dict(m) and m.payload["at"] <= mem["at"]
                  and m.payload["memory"]["percent"] > 50]
