@@ -1,8 +1,9 @@
 """Driver of bench/gateway/run.sh (see there). Arguments: BIN_DIR DURATION_S.
 
 Each server is measured alone while the others are idle: wrk with one
-thread and 50 connections (so wrk keeps one core and the server has the
-other), after a 2 s warm-up. The servers take turns, ROUNDS times, and the
+thread and 50 connections, pinned to core 1, and every server pinned to
+core 0 (taskset), so wrk and the server do not steal each other's core;
+after a 2 s warm-up. The servers take turns, ROUNDS times, and the
 table shows the median of the rounds, so a burst of other work on the
 machine does not decide the comparison. The server's CPU use during a run
 comes from /proc/<pid>/stat (all its processes): 100 % is one full core.
@@ -25,6 +26,8 @@ os.environ.setdefault("LTM_BIN_DIR", sys.argv[1] if len(sys.argv) > 1 else "buil
 import ltmtest  # noqa: E402  (the integration tests' broker harness)
 
 CONNECTIONS = 50
+SERVER_CPU = ["taskset", "-c", "0"]
+CLIENT_CPU = ["taskset", "-c", "1"]
 ROUNDS = 3
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -73,14 +76,18 @@ def parse_latency(text):
 
 def wrk(url, seconds, pids, warm_up):
     if warm_up:
-        subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d2s", url],
+        subprocess.run(CLIENT_CPU + ["wrk", "-t1", "-c%d" % CONNECTIONS, "-d2s", url],
                        stdout=subprocess.DEVNULL, check=True)
     before, start = cpu_ticks(pids), time.monotonic()
-    out = subprocess.run(["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % seconds, "--latency", url],
+    out = subprocess.run(CLIENT_CPU + ["wrk", "-t1", "-c%d" % CONNECTIONS, "-d%ds" % seconds, "--latency", url],
                          stdout=subprocess.PIPE, text=True, check=True).stdout
     cpu = (cpu_ticks(pids) - before) / CLK_TCK / (time.monotonic() - start) * 100
-    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
-    p99 = parse_latency(re.search(r"99%\s+(\S+)", out).group(1))
+    try:
+        rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+        p99 = parse_latency(re.search(r"99%\s+(\S+)", out).group(1))
+    except AttributeError:
+        raise RuntimeError("cannot read wrk's answer for %s (did the server die?):\n%s"
+                           % (url, out)) from None
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     return rps, p99, cpu, errors.group(0) if errors else ""
 
@@ -136,7 +143,7 @@ def main():
         env = dict(os.environ, **broker.env_for("health-gateway"), PORT=str(port),
                    LTM_HTTP_BIND="127.0.0.1", LTM_DATA_DIR=work, LTM_INSTANCE="bench",
                    LTM_LOG_LEVEL="warn")
-        gw = subprocess.Popen([os.path.join(bin_dir, "ltm-health-gateway")], env=env)
+        gw = subprocess.Popen(SERVER_CPU + [os.path.join(bin_dir, "ltm-health-gateway")], env=env)
         procs.append(gw)
         wait_http("http://127.0.0.1:%d/health" % port, gw)
         feed(broker)
@@ -154,14 +161,14 @@ def main():
 
         fport = ltmtest.free_port()
         fenv = dict(os.environ, BENCH_DIR=work, PYTHONPATH=HERE)
-        g = subprocess.Popen(["gunicorn", "-w", "1", "-k", "sync", "-b", "127.0.0.1:%d" % fport,
+        g = subprocess.Popen(SERVER_CPU + ["gunicorn", "-w", "1", "-k", "sync", "-b", "127.0.0.1:%d" % fport,
                               "--log-level", "warning", "flask_health:app"], env=fenv, cwd=HERE)
         procs.append(g)
         wait_http("http://127.0.0.1:%d/health" % fport, g)
         servers.append(("Flask under gunicorn (1 sync worker)", "http://127.0.0.1:%d" % fport, g.pid))
 
         tport = ltmtest.free_port()
-        t = subprocess.Popen([sys.executable, os.path.join(HERE, "flask_health.py"), str(tport)],
+        t = subprocess.Popen(SERVER_CPU + [sys.executable, os.path.join(HERE, "flask_health.py"), str(tport)],
                              env=fenv, stderr=subprocess.DEVNULL)
         procs.append(t)
         wait_http("http://127.0.0.1:%d/health" % tport, t)
@@ -171,7 +178,7 @@ def main():
         conf = os.path.join(work, "nginx.conf")
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(dir=work, port=nport))
-        n = subprocess.Popen(["nginx", "-c", conf, "-p", work], stderr=subprocess.DEVNULL)
+        n = subprocess.Popen(SERVER_CPU + ["nginx", "-c", conf, "-p", work], stderr=subprocess.DEVNULL)
         procs.append(n)
         wait_http("http://127.0.0.1:%d/health" % nport, n)
         servers.append(("nginx (1 worker, static file)", "http://127.0.0.1:%d" % nport, n.pid))
@@ -182,14 +189,20 @@ def main():
         for r in range(ROUNDS):
             for path in ("/health", "/metrics"):
                 for label, url, pid in servers:
+                    dead = [p.args for p in procs if p.poll() is not None]
+                    if dead:
+                        raise RuntimeError("a server exited during the benchmark: %s" % dead)
                     rps, p99, cpu, errors = wrk(url + path, seconds, family(pid), r == 0)
                     runs.setdefault((path, label), []).append((rps, p99, cpu, errors))
                     print("round %d %-8s %-46s %9.0f req/s  p99 %7.2f ms  CPU %4.0f %% %s"
                           % (r + 1, path, label, rps, p99, cpu, errors), file=sys.stderr,
                           flush=True)
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[:3]
         print("\nwrk -t1 -c%d -d%ds --latency, median of %d rounds; /health body %d bytes, "
-              "/metrics body %d bytes\n" % (CONNECTIONS, seconds, ROUNDS, sizes["/health"],
-                                            sizes["/metrics"]))
+              "/metrics body %d bytes; load average at the end %s\n"
+              % (CONNECTIONS, seconds, ROUNDS, sizes["/health"], sizes["/metrics"],
+                 " ".join(load)))
         print("| path | server | req/s | p99 latency | server CPU (100 % = 1 core) |")
         print("|---|---|---:|---:|---:|")
         for (path, label), results in runs.items():

@@ -37,7 +37,7 @@ static inline int feed(gw_state *s, const char *topic, const char *name, int ret
 }
 
 static inline int feed_text(gw_state *s, const char *topic, const char *text, int64_t mono,
-                     char reason[LTM_REASON_SIZE])
+                            char reason[LTM_REASON_SIZE])
 {
     return gw_state_apply(s, topic, text, strlen(text), 0, T_NOW_MS, mono, reason);
 }

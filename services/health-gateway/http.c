@@ -91,7 +91,8 @@ static int authorized(gw_http *h, struct MHD_Connection *c)
 {
     if (!h->token)
         return 1;
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
         const char *t = auth + 7;
         while (*t == ' ')
@@ -135,7 +136,9 @@ static enum MHD_Result reply(gw_http *h, struct MHD_Connection *c, int route, in
 static enum MHD_Result reply_rendered(gw_http *h, struct MHD_Connection *c, int route)
 {
     pthread_mutex_lock(&h->lock);
-    struct MHD_Response *r = route == R_HEALTH ? h->health : route == R_STATUS ? h->status : h->metrics;
+    struct MHD_Response *r = route == R_HEALTH   ? h->health
+                             : route == R_STATUS ? h->status
+                                                 : h->metrics;
     int code = route == R_HEALTH ? h->health_code : 200;
     count(h, route, code);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)code, r);
@@ -144,8 +147,8 @@ static enum MHD_Result reply_rendered(gw_http *h, struct MHD_Connection *c, int 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls)
 {
     (void)version;
     (void)upload_data;
@@ -179,7 +182,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return reply_rendered(h, c, route);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* MHD reports every malformed request it refuses; a client sending garbage
  * in a loop must not flood the log, so at most one line a second gets
@@ -234,8 +238,8 @@ static struct MHD_Daemon *listen_on(gw_http *h, const gw_http_options *o)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_USE_TURBO;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, o->bind, &a4->sin_addr) == 1) {
@@ -248,13 +252,13 @@ static struct MHD_Daemon *listen_on(gw_http *h, const gw_http_options *o)
     } else {
         return NULL;
     }
-    return MHD_start_daemon(
-        flags, (uint16_t)o->port, NULL, NULL, on_request, h,
-        /* first, or MHD prints its earlier messages on stderr itself */
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+    return MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, on_request, h,
+                            /* first, or MHD prints its earlier messages on stderr itself */
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+                            MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
 }
 
 int gw_http_start(const gw_http_options *o, char *health, int health_code, char *status,
@@ -271,8 +275,9 @@ int gw_http_start(const gw_http_options *o, char *health, int health_code, char 
     h->log_last_ms = -1000000;
     h->health = json_response(health);
     h->status = json_response(status);
-    h->metrics = metrics ? response(metrics, strlen(metrics), "text/plain; version=0.0.4; charset=utf-8", 1)
-                         : NULL;
+    h->metrics =
+        metrics ? response(metrics, strlen(metrics), "text/plain; version=0.0.4; charset=utf-8", 1)
+                : NULL;
     h->health_code = health_code;
     if (o->token && *o->token) {
         h->token = strdup(o->token);

@@ -22,12 +22,12 @@
 typedef struct gw_http gw_http;
 
 typedef struct {
-    const char *bind;         /* IPv4 or IPv6 literal */
+    const char *bind; /* IPv4 or IPv6 literal */
     int port;
     unsigned max_connections;
-    unsigned timeout_s;       /* idle connection timeout */
-    const char *token;        /* NULL or "": no authentication */
-    const char *page;         /* the status page (HTML), copied */
+    unsigned timeout_s; /* idle connection timeout */
+    const char *token;  /* NULL or "": no authentication */
+    const char *page;   /* the status page (HTML), copied */
     size_t page_len;
 } gw_http_options;
 

@@ -22,8 +22,13 @@ static const char page[] = "<!doctype html><title>LTM status</title>";
 
 static gw_http *start(const char *token)
 {
-    gw_http_options o = {.bind = "127.0.0.1", .port = 0, .max_connections = 64, .timeout_s = 5,
-                         .token = token, .page = page, .page_len = strlen(page)};
+    gw_http_options o = {.bind = "127.0.0.1",
+                         .port = 0,
+                         .max_connections = 64,
+                         .timeout_s = 5,
+                         .token = token,
+                         .page = page,
+                         .page_len = strlen(page)};
     gw_http *h = NULL;
     char err[256];
     int rc = gw_http_start(&o, strdup("{\"status\":\"ok\"}"), 200, strdup("{\"services\":[]}"),
@@ -61,7 +66,8 @@ static int exchange(gw_http *h, const char *raw, size_t raw_len, char *out, size
     return code;
 }
 
-static int get(gw_http *h, const char *method, const char *path, const char *extra, char *out, size_t size)
+static int get(gw_http *h, const char *method, const char *path, const char *extra, char *out,
+               size_t size)
 {
     char req[2048];
     snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", method,
@@ -100,7 +106,8 @@ static void routes_methods_and_answers(void **unused)
     size_t n = gw_http_counts(h, counts, GW_HTTP_MAX_COUNTS);
     int found = 0;
     for (size_t i = 0; i < n; i++)
-        found |= strcmp(counts[i].route, "health") == 0 && counts[i].code == 200 && counts[i].count == 2;
+        found |=
+            strcmp(counts[i].route, "health") == 0 && counts[i].code == 200 && counts[i].count == 2;
     assert_true(found);
     gw_http_stop(h);
 }
@@ -114,13 +121,20 @@ static void token_guards_all_but_health(void **unused)
     assert_int_equal(get(h, "GET", "/status", NULL, out, sizeof out), 401);
     assert_non_null(strstr(out, "WWW-Authenticate: Basic"));
     assert_null(strstr(out, "s3cret"));
-    assert_int_equal(get(h, "GET", "/metrics", "Authorization: Bearer wrong\r\n", out, sizeof out), 401);
-    assert_int_equal(get(h, "GET", "/metrics", "Authorization: Bearer s3cret-toke\r\n", out, sizeof out), 401);
-    assert_int_equal(get(h, "GET", "/metrics", "Authorization: Bearer s3cret-token\r\n", out, sizeof out), 200);
-    assert_int_equal(get(h, "GET", "/", "Authorization: bearer s3cret-token\r\n", out, sizeof out), 200);
+    assert_int_equal(get(h, "GET", "/metrics", "Authorization: Bearer wrong\r\n", out, sizeof out),
+                     401);
+    assert_int_equal(
+        get(h, "GET", "/metrics", "Authorization: Bearer s3cret-toke\r\n", out, sizeof out), 401);
+    assert_int_equal(
+        get(h, "GET", "/metrics", "Authorization: Bearer s3cret-token\r\n", out, sizeof out), 200);
+    assert_int_equal(get(h, "GET", "/", "Authorization: bearer s3cret-token\r\n", out, sizeof out),
+                     200);
     /* Basic with the token as password ("ops:s3cret-token"), for browsers. */
-    assert_int_equal(get(h, "GET", "/", "Authorization: Basic b3BzOnMzY3JldC10b2tlbg==\r\n", out, sizeof out), 200);
-    assert_int_equal(get(h, "GET", "/", "Authorization: Basic b3BzOndyb25n\r\n", out, sizeof out), 401);
+    assert_int_equal(
+        get(h, "GET", "/", "Authorization: Basic b3BzOnMzY3JldC10b2tlbg==\r\n", out, sizeof out),
+        200);
+    assert_int_equal(get(h, "GET", "/", "Authorization: Basic b3BzOndyb25n\r\n", out, sizeof out),
+                     401);
     gw_http_stop(h);
 }
 

@@ -150,8 +150,8 @@ static int start_http(gateway *g, const ltm_config *c)
              o.bind, o.token && *o.token ? "true" : "false");
     ltm_service_set_detail(g->svc, detail);
     ltm_info("listening", "bind", o.bind, "port", LTM_INT(o.port), "auth",
-             o.token && *o.token ? "token" : "none", "max_connections",
-             LTM_INT(o.max_connections), "timeout_s", LTM_INT(o.timeout_s));
+             o.token && *o.token ? "token" : "none", "max_connections", LTM_INT(o.max_connections),
+             "timeout_s", LTM_INT(o.timeout_s));
     return LTM_OK;
 }
 
@@ -171,7 +171,8 @@ static void run(gateway *g, int64_t refresh_ms)
         }
         int connected = ltm_mqtt_is_connected(ltm_service_mqtt(g->svc));
         int64_t now = ltm_mono_ms();
-        if (connected != was_connected || now - last_render >= (dirty ? MIN_RENDER_GAP_MS : refresh_ms)) {
+        if (connected != was_connected ||
+            now - last_render >= (dirty ? MIN_RENDER_GAP_MS : refresh_ms)) {
             char *health, *status, *metrics;
             int code = render(g, &health, &status, &metrics);
             gw_http_publish(g->http, health, code, status, metrics);
@@ -202,8 +203,9 @@ int main(int argc, char **argv)
         return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
     const ltm_config *c = ltm_service_config(g.svc);
     if (gw_http_check_bind(ltm_config_str(c, "LTM_HTTP_BIND")) != LTM_OK) {
-        fprintf(stderr, "ltm-health-gateway: setting LTM_HTTP_BIND=\"%.64s\" is malformed: expected "
-                        "an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::\n",
+        fprintf(stderr,
+                "ltm-health-gateway: setting LTM_HTTP_BIND=\"%.64s\" is malformed: expected "
+                "an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::\n",
                 ltm_config_str(c, "LTM_HTTP_BIND"));
         ltm_service_free(g.svc);
         return LTM_EXIT_CONFIG;

@@ -23,7 +23,8 @@ static void add(buf *b, const char *fmt, ...)
     for (int round = 0; round < 2 && !b->failed; round++) {
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
+        int n =
+            vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
         va_end(ap);
         if (n < 0) {
             b->failed = 1;
@@ -79,7 +80,8 @@ static void gateway_families(buf *b, const gw_state *s, const gw_view *v, int he
     add(b, "ltm_gateway_broker_connected %d\n", v->broker_connected ? 1 : 0);
     family(b, "ltm_health_ok", "gauge", "1 when GET /health answers 200.");
     add(b, "ltm_health_ok %d\n", healthy);
-    family(b, "ltm_gateway_messages_total", "counter", "MQTT messages taken into the gateway's state.");
+    family(b, "ltm_gateway_messages_total", "counter",
+           "MQTT messages taken into the gateway's state.");
     add(b, "ltm_gateway_messages_total %llu\n", (unsigned long long)s->messages);
     family(b, "ltm_gateway_rejected_messages_total", "counter",
            "Malformed messages the gateway sent to ltm/dlq.");
@@ -89,7 +91,8 @@ static void gateway_families(buf *b, const gw_state *s, const gw_view *v, int he
     for (int i = 0; i < GW_DROP_COUNT; i++)
         add(b, "ltm_gateway_dropped_total{what=\"%s\"} %llu\n", gw_drop_names[i],
             (unsigned long long)s->dropped[i]);
-    family(b, "ltm_gateway_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+    family(b, "ltm_gateway_http_requests_total", "counter",
+           "HTTP requests answered, by route and status code.");
     for (size_t i = 0; i < v->http_count; i++)
         add(b, "ltm_gateway_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n", v->http[i].route,
             v->http[i].code, (unsigned long long)v->http[i].count);
@@ -105,7 +108,8 @@ static void job_families(buf *b, const gw_state *s)
                 ltm_job_kind_name((ltm_job_kind)k), ltm_result_status_name((ltm_result_status)st),
                 (unsigned long long)s->results_by[k][st]);
     }
-    family(b, "ltm_job_retries_total", "counter", "Job attempts after the first (attempt > 1), by kind.");
+    family(b, "ltm_job_retries_total", "counter",
+           "Job attempts after the first (attempt > 1), by kind.");
     for (int k = 0; k < GW_JOB_KINDS; k++)
         add(b, "ltm_job_retries_total{kind=\"%s\"} %llu\n", ltm_job_kind_name((ltm_job_kind)k),
             (unsigned long long)s->retries[k]);
@@ -136,7 +140,8 @@ static void host_families(buf *b, const gw_state *s, const gw_view *v)
            "Seconds since the last ltm/metrics/system message (-1: none yet).");
     add(b, "ltm_host_metrics_age_seconds %.3f\n",
         s->system_json ? (double)(v->now_mono - s->system_mono) / 1000.0 : -1.0);
-    family(b, "ltm_host_cpu_usage_ratio", "gauge", "Host CPU in use, 0 to 1, as sysmonitor measured it.");
+    family(b, "ltm_host_cpu_usage_ratio", "gauge",
+           "Host CPU in use, 0 to 1, as sysmonitor measured it.");
     if (h->has_cpu)
         add(b, "ltm_host_cpu_usage_ratio %.6g\n", h->cpu_ratio);
     family(b, "ltm_host_memory_usage_ratio", "gauge", "Host memory in use, 0 to 1.");

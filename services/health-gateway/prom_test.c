@@ -24,11 +24,18 @@ static char *metrics(void)
     feed(&s, "ltm/alerts", "alert_cpu_firing.json", 0, T_MONO);
     feed(&s, "ltm/dlq", "dlq_poster.json", 0, T_MONO);
     gw_view v = {
-        .required = required, .required_count = 2,
+        .required = required,
+        .required_count = 2,
         .fresh = {.default_interval_ms = 10000, .stale_factor = 3},
-        .broker_connected = 1, .now_ms = T_NOW_MS, .now_mono = T_MONO,
-        .started_ms = T_NOW_MS, .started_mono = T_MONO - 1500,
-        .version = "0.1.0", .instance = "gw1", .http = http, .http_count = 2,
+        .broker_connected = 1,
+        .now_ms = T_NOW_MS,
+        .now_mono = T_MONO,
+        .started_ms = T_NOW_MS,
+        .started_mono = T_MONO - 1500,
+        .version = "0.1.0",
+        .instance = "gw1",
+        .http = http,
+        .http_count = 2,
     };
     char *text = gw_render_metrics(&s, &v);
     gw_state_clear(&s);
@@ -84,20 +91,25 @@ static void every_line_is_well_formed(void **unused)
     char *text = metrics();
     regex_t help, type, sample;
     assert_int_equal(regcomp(&help, "^# HELP ([a-z_][a-z0-9_]*) [^\n]+$", REG_EXTENDED), 0);
-    assert_int_equal(regcomp(&type, "^# TYPE ([a-z_][a-z0-9_]*) (gauge|counter|histogram)$", REG_EXTENDED), 0);
+    assert_int_equal(
+        regcomp(&type, "^# TYPE ([a-z_][a-z0-9_]*) (gauge|counter|histogram)$", REG_EXTENDED), 0);
     assert_int_equal(regcomp(&sample,
                              "^([a-z_][a-z0-9_]*)(\\{([a-z_]+=\"([^\"\\\\]|\\\\.)*\",?)+\\})? "
                              "-?[0-9]+(\\.[0-9]+)?(e[-+]?[0-9]+)?$",
-                             REG_EXTENDED), 0);
+                             REG_EXTENDED),
+                     0);
     char family[128] = "", family_type[16] = "";
     int samples = 0;
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         regmatch_t m[3];
         if (regexec(&help, line, 2, m, 0) == 0) {
-            snprintf(family, sizeof family, "%.*s", (int)(m[1].rm_eo - m[1].rm_so), line + m[1].rm_so);
+            snprintf(family, sizeof family, "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
+                     line + m[1].rm_so);
         } else if (regexec(&type, line, 3, m, 0) == 0) {
             assert_int_equal(strncmp(line + m[1].rm_so, family, strlen(family)), 0);
-            snprintf(family_type, sizeof family_type, "%.*s", (int)(m[2].rm_eo - m[2].rm_so), line + m[2].rm_so);
+            snprintf(family_type, sizeof family_type, "%.*s", (int)(m[2].rm_eo - m[2].rm_so),
+                     line + m[2].rm_so);
             size_t n = strlen(family);
             int total = n > 6 && strcmp(family + n - 6, "_total") == 0;
             assert_int_equal(total, strcmp(family_type, "counter") == 0);

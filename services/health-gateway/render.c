@@ -31,7 +31,8 @@ static void failing_reason(const gw_service *svc, const gw_view *v, gw_liveness 
         snprintf(out, size, "no heartbeat for %.1f s (expected every %.1f s)",
                  seconds(v->now_mono - r->heard_mono), seconds(interval));
     } else if (r->heartbeat_ms > 0) {
-        snprintf(out, size, "offline (last heartbeat %s)", ltm_time_format_iso(r->heartbeat_ms, iso));
+        snprintf(out, size, "offline (last heartbeat %s)",
+                 ltm_time_format_iso(r->heartbeat_ms, iso));
     } else {
         snprintf(out, size, "offline");
     }

@@ -31,8 +31,10 @@ static gw_view view(int connected, int64_t mono)
 static void fill_state(gw_state *s)
 {
     gw_state_init(s, 20);
-    assert_int_equal(feed(s, "ltm/status/poster/p1", "status_poster_online.json", 0, T_MONO), GW_APPLIED);
-    assert_int_equal(feed(s, "ltm/status/scheduler/s1", "status_scheduler_detail.json", 0, T_MONO), GW_APPLIED);
+    assert_int_equal(feed(s, "ltm/status/poster/p1", "status_poster_online.json", 0, T_MONO),
+                     GW_APPLIED);
+    assert_int_equal(feed(s, "ltm/status/scheduler/s1", "status_scheduler_detail.json", 0, T_MONO),
+                     GW_APPLIED);
 }
 
 static cJSON *health(const gw_state *s, const gw_view *v, int *code)
@@ -56,8 +58,8 @@ static void health_ok_when_all_required_are_up(void **unused)
     assert_int_equal(code, 200);
     assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "ok");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "failing")), 0);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "services"), "poster")->valuestring,
-                        "online");
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "services"), "poster")->valuestring, "online");
     cJSON_Delete(j);
     gw_state_clear(&s);
 }
@@ -68,15 +70,20 @@ static void health_names_what_fails(void **unused)
     (void)unused;
     gw_state s;
     fill_state(&s);
-    assert_int_equal(feed(&s, "ltm/status/poster/p1", "status_poster_offline.json", 0, T_MONO), GW_APPLIED);
+    assert_int_equal(feed(&s, "ltm/status/poster/p1", "status_poster_offline.json", 0, T_MONO),
+                     GW_APPLIED);
     gw_view v = view(0, T_MONO + 31000); /* the scheduler's heartbeat is now stale */
     int code = 0;
     cJSON *j = health(&s, &v, &code);
     assert_int_equal(code, 503);
     char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "failing"));
-    assert_non_null(strstr(text, "{\"check\":\"broker\",\"reason\":\"not connected to the broker\"}"));
-    assert_non_null(strstr(text, "{\"check\":\"poster\",\"reason\":\"offline (last heartbeat 2026-11-25T18:51:29.113Z)\"}"));
-    assert_non_null(strstr(text, "{\"check\":\"scheduler\",\"reason\":\"no heartbeat for 31.0 s (expected every 10.0 s)\"}"));
+    assert_non_null(
+        strstr(text, "{\"check\":\"broker\",\"reason\":\"not connected to the broker\"}"));
+    assert_non_null(strstr(
+        text,
+        "{\"check\":\"poster\",\"reason\":\"offline (last heartbeat 2026-11-25T18:51:29.113Z)\"}"));
+    assert_non_null(strstr(text, "{\"check\":\"scheduler\",\"reason\":\"no heartbeat for 31.0 s "
+                                 "(expected every 10.0 s)\"}"));
     free(text);
     cJSON_Delete(j);
 
@@ -120,13 +127,15 @@ static void status_shows_services_detail_results_alerts_system(void **unused)
     assert_string_equal(cJSON_GetObjectItem(poster, "version")->valuestring, "0.1.0");
     assert_int_equal(cJSON_GetObjectItem(poster, "replicas_seen")->valueint, 1);
     cJSON *replica = cJSON_GetArrayItem(cJSON_GetObjectItem(poster, "replicas"), 0);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(replica, "process"), "rss_bytes")->valuedouble,
-                     6569984);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(replica, "process"), "rss_bytes")->valuedouble,
+        6569984);
     /* The scheduler's detail object goes out exactly as it came. */
     cJSON *sched = cJSON_GetArrayItem(services, 1);
     char *detail = cJSON_PrintUnformatted(cJSON_GetObjectItem(sched, "detail"));
-    assert_string_equal(detail, "{\"next_due\":[{\"account\":\"demo\",\"kind\":\"post\","
-                                "\"slot\":\"2026-11-26T08:00:00.000Z\"}],\"pending_retries\":2,\"in_flight\":1}");
+    assert_string_equal(
+        detail, "{\"next_due\":[{\"account\":\"demo\",\"kind\":\"post\","
+                "\"slot\":\"2026-11-26T08:00:00.000Z\"}],\"pending_retries\":2,\"in_flight\":1}");
     free(detail);
     cJSON *result = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "results"), 0);
     assert_string_equal(cJSON_GetObjectItem(result, "remote_id")->valuestring, "urn:li:share:7");

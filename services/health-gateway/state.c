@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const double gw_publish_buckets[GW_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300};
+const double gw_publish_buckets[GW_BUCKETS] = {0.05, 0.1, 0.25, 0.5, 1,   2.5,
+                                               5,    10,  30,   60,  120, 300};
 
 const char *const gw_drop_names[GW_DROP_COUNT] = {"services", "replicas", "alerts", "disks"};
 
@@ -147,8 +148,9 @@ static int apply_status(gw_state *s, const char *rest, const char *payload, size
     if (ltm_status_decode(payload, len, &st, reason) != LTM_OK)
         return LTM_EINVAL;
     if (strcmp(st.service, service) != 0 || strcmp(st.instance, instance) != 0) {
-        snprintf(reason, LTM_REASON_SIZE, "status names %.28s/%.28s but came on the topic of %.28s/%.28s",
-                 st.service, st.instance, service, instance);
+        snprintf(reason, LTM_REASON_SIZE,
+                 "status names %.28s/%.28s but came on the topic of %.28s/%.28s", st.service,
+                 st.instance, service, instance);
         ltm_status_clear(&st);
         return LTM_EINVAL;
     }

@@ -20,7 +20,7 @@
 #define GW_MAX_RESULTS 200
 #define GW_MAX_DLQ_SOURCES 16
 #define GW_NAME_SIZE 65
-#define GW_JOB_KINDS 3      /* post, story, report: ltm_job_kind */
+#define GW_JOB_KINDS 3       /* post, story, report: ltm_job_kind */
 #define GW_RESULT_STATUSES 5 /* ltm_result_status */
 #define GW_MAX_DISKS 16
 
@@ -30,7 +30,7 @@ extern const double gw_publish_buckets[GW_BUCKETS];
 
 typedef struct {
     char instance[GW_NAME_SIZE];
-    int has_status;      /* 0: only process metrics were seen so far */
+    int has_status; /* 0: only process metrics were seen so far */
     int online;
     char *version;
     char *host;

@@ -57,7 +57,8 @@ static void offline_and_cleared_statuses(void **unused)
     gw_state s;
     gw_state_init(&s, 20);
     feed(&s, "ltm/status/poster/p1", "status_poster_online.json", 0, T_MONO);
-    feed(&s, "ltm/status/poster/p2", "status_poster_online.json", 0, T_MONO); /* mismatch: rejected */
+    feed(&s, "ltm/status/poster/p2", "status_poster_online.json", 0,
+         T_MONO); /* mismatch: rejected */
     assert_int_equal(gw_state_find(&s, "poster")->replica_count, 1);
     assert_int_equal(s.rejected, 1);
     assert_int_equal(feed(&s, "ltm/status/poster/p1", "status_poster_offline.json", 0, T_MONO),
@@ -93,11 +94,14 @@ static void one_replica_up_is_enough(void **unused)
 static void malformed_messages_are_rejected_with_a_reason(void **unused)
 {
     (void)unused;
-    struct { const char *topic, *payload, *reason_part; } cases[] = {
+    struct {
+        const char *topic, *payload, *reason_part;
+    } cases[] = {
         {"ltm/status/poster", "{}", "ltm/status/<service>/<instance>"},
         {"ltm/status/po ster/1", "{}", "ltm/status/<service>/<instance>"},
         {"ltm/status/poster/1", "not json", "JSON"},
-        {"ltm/status/poster/1", "{\"service\":\"poster\",\"instance\":\"1\",\"state\":\"up\"}", "state"},
+        {"ltm/status/poster/1", "{\"service\":\"poster\",\"instance\":\"1\",\"state\":\"up\"}",
+         "state"},
         {"ltm/results", "{\"job_id\":\"x\"}", "kind"},
         {"ltm/alerts", "{\"key\":\"k\",\"state\":\"firing\",\"severity\":\"loud\"}", "severity"},
         {"ltm/metrics/poster", "{\"rss_bytes\":1}", "instance"},
@@ -145,10 +149,10 @@ static void results_keep_the_last_n_and_count(void **unused)
     assert_int_equal(s.results_by[LTM_JOB_STORY][LTM_RESULT_FAILED], 1);
     /* Histogram: 0.1..0.5 s for posts; buckets are cumulative. */
     assert_int_equal(s.publish_count[LTM_JOB_POST], 5);
-    assert_int_equal(s.publish_buckets[LTM_JOB_POST][0], 0);  /* <= 0.05 */
-    assert_int_equal(s.publish_buckets[LTM_JOB_POST][1], 1);  /* <= 0.1 */
-    assert_int_equal(s.publish_buckets[LTM_JOB_POST][2], 2);  /* <= 0.25 */
-    assert_int_equal(s.publish_buckets[LTM_JOB_POST][3], 5);  /* <= 0.5 */
+    assert_int_equal(s.publish_buckets[LTM_JOB_POST][0], 0); /* <= 0.05 */
+    assert_int_equal(s.publish_buckets[LTM_JOB_POST][1], 1); /* <= 0.1 */
+    assert_int_equal(s.publish_buckets[LTM_JOB_POST][2], 2); /* <= 0.25 */
+    assert_int_equal(s.publish_buckets[LTM_JOB_POST][3], 5); /* <= 0.5 */
     assert_true(s.publish_sum_s[LTM_JOB_POST] > 1.49 && s.publish_sum_s[LTM_JOB_POST] < 1.51);
     assert_int_equal(s.publish_buckets[LTM_JOB_STORY][5], 0); /* 3.2 s > 2.5 */
     assert_int_equal(s.publish_buckets[LTM_JOB_STORY][6], 1); /* <= 5 */
@@ -221,7 +225,8 @@ static void bounds_are_kept_and_counted(void **unused)
     for (int i = 0; i < GW_MAX_SERVICES + 3; i++) {
         char topic[64], text[256];
         snprintf(topic, sizeof topic, "ltm/status/svc%d/1", i);
-        snprintf(text, sizeof text, "{\"service\":\"svc%d\",\"instance\":\"1\",\"state\":\"online\"}", i);
+        snprintf(text, sizeof text,
+                 "{\"service\":\"svc%d\",\"instance\":\"1\",\"state\":\"online\"}", i);
         assert_int_equal(feed_text(&s, topic, text, T_MONO, reason), GW_APPLIED);
     }
     assert_int_equal(s.service_count, GW_MAX_SERVICES);
@@ -230,7 +235,8 @@ static void bounds_are_kept_and_counted(void **unused)
         char text[512];
         snprintf(text, sizeof text,
                  "{\"key\":\"k%d\",\"state\":\"firing\",\"severity\":\"info\",\"summary\":\"s\","
-                 "\"since\":\"2026-11-25T18:50:00Z\",\"at\":\"2026-11-25T18:50:00Z\"}", i);
+                 "\"since\":\"2026-11-25T18:50:00Z\",\"at\":\"2026-11-25T18:50:00Z\"}",
+                 i);
         assert_int_equal(feed_text(&s, "ltm/alerts", text, T_MONO, reason), GW_APPLIED);
     }
     assert_int_equal(s.alert_count, GW_MAX_ALERTS);

@@ -163,6 +163,21 @@ class GatewayTest(unittest.TestCase):
                          r"^no heartbeat for [0-9.]+ s \(expected every 0\.2 s\)$")
         self.assertEqual(health["services"]["scheduler"], "stale")
 
+    def test_health_fails_while_the_broker_is_down(self):
+        gw = self.gateway(required="scheduler")
+        publish_status(self.broker, "scheduler", "s1")
+        gw.wait_for("/health", lambda c, b: c == 200, "200 with the broker up")
+        self.broker.stop()
+        health = gw.wait_for("/health", lambda c, b: c == 503, "503 once the broker is gone")
+        self.assertEqual(health["broker"], "disconnected")
+        self.assertEqual(failing_checks(health).get("broker"), "not connected to the broker")
+        code, st = get_json(gw.port, "/status")
+        self.assertEqual((code, st["gateway"]["broker"]), (200, "disconnected"))
+        self.broker.restart()
+        # Reconnected and resubscribed: the retained status comes back with it.
+        gw.wait_for("/health", lambda c, b: c == 200, "200 after the broker restarted",
+                    timeout=20)
+
     def test_status_shows_detail_results_alerts_and_system(self):
         gw = self.gateway()
         detail = {"next_due": [{"account": "demo", "kind": "post",
