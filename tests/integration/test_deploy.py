@@ -306,6 +306,36 @@ class ConfigDocTest(unittest.TestCase):
                          "scripts/gen-config-doc.sh %s\n%s%s" % (BIN, proc.stdout, proc.stderr))
 
 
+class DocsLinksTest(unittest.TestCase):
+    """Relative links of the operator docs point at files and headings that
+    exist (GitHub's heading anchors)."""
+
+    DOCS = ("architecture.md", "configuration.md", "operations.md", "deployment.md",
+            "scaling.md")
+
+    @staticmethod
+    def anchors(path):
+        with open(path) as f:
+            text = re.sub(r"```.*?```", "", f.read(), flags=re.S)
+        return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+                for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+    def test_every_relative_link_resolves(self):
+        docs = os.path.join(SOURCE, "docs")
+        for name in self.DOCS:
+            with open(os.path.join(docs, name)) as f:
+                text = re.sub(r"```.*?```", "", f.read(), flags=re.S)
+            for target in re.findall(r"\]\(([^)\s]+)\)", text):
+                if re.match(r"[a-z]+:", target):
+                    continue
+                with self.subTest(doc=name, link=target):
+                    file, _, anchor = target.partition("#")
+                    path = os.path.normpath(os.path.join(docs, file or name))
+                    self.assertTrue(os.path.exists(path), "%s: no %s" % (name, path))
+                    if anchor:
+                        self.assertIn(anchor, self.anchors(path))
+
+
 class DockerfileTest(unittest.TestCase):
     """The image can only be built where Docker runs; what can drift silently
     (package lists, the health check script) is checked here."""
