@@ -306,6 +306,7 @@ int engine_start(engine *e, int64_t now)
     if (rc == LTM_OK)
         rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
     if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
+        e->alive_written_ms = now;
         engine_flush(e);
         return LTM_OK;
     }
@@ -353,8 +354,22 @@ static int run_due_jobs(engine *e, int64_t now, int batch, int *more)
 
 /* One transaction per pass: a batch of dispatches costs one fsync, and
  * nothing is published before the ledger holds it. */
+/* Whether engine_run has anything to write: a due slot or job, or the
+ * once-a-second note that we are alive (the missed-slot policy reads it). */
+static int has_work(engine *e, int64_t now)
+{
+    const sched_heap_entry *top = sched_heap_top(&e->heap);
+    int64_t due;
+    return (top && top->due_ms <= now) || now - e->alive_written_ms >= 1000 ||
+           now < e->alive_written_ms ||
+           (ledger_next_due(e->l, &due) == LTM_OK && due <= now);
+}
+
 int engine_run(engine *e, int64_t now)
 {
+    if (!has_work(e, now))
+        return LTM_OK;
+    e->alive_written_ms = now;
     int more = 1;
     for (int batch = FIRST_BATCH; more; batch = batch * 2 > MAX_BATCH ? MAX_BATCH : batch * 2) {
         more = 0;

@@ -34,6 +34,7 @@ struct engine {
     outgoing *out; /* held until the transaction that records them commits */
     size_t out_count, out_cap;
     engine_counters c;
+    int64_t alive_written_ms; /* last "last_alive_ms" written to the ledger */
 };
 
 /* Queues a message for after the commit (json taken over). */

@@ -194,6 +194,7 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/accounts.json", ltm_service_data_dir(svc));
     else
         snprintf(path, sizeof path, "%s", accounts_file);
+    int64_t t0 = ltm_mono_ms();
     sched_accounts accounts;
     if (load_accounts(path, &accounts, err, sizeof err) != LTM_OK) {
         sched_accounts_clear(&accounts);
@@ -205,7 +206,6 @@ int main(int argc, char **argv)
         return config_fail(svc, err);
     }
     app a = {.svc = svc};
-    int64_t t0 = ltm_mono_ms();
     size_t account_count = accounts.count;
     rc = engine_new(&es, &accounts, l, publish, &a, ltm_service_client_id(svc), &a.eng);
     if (rc == LTM_OK)
