@@ -118,6 +118,9 @@ static int parse_disks(monitor *m, const char *text)
             return config_error("LTM_SYSMON_DISKS", "at most 32 mount points", text);
         if (statvfs(p, &v) != 0)
             return config_error("LTM_SYSMON_DISKS", strerror(errno), text);
+        for (size_t i = 0; i < m->ndisks; i++)
+            if (strcmp(m->disks[i], p) == 0)
+                return config_error("LTM_SYSMON_DISKS", "a mount point is listed twice", text);
         m->disks[m->ndisks++] = p;
     }
     if (m->ndisks == 0)
@@ -166,10 +169,20 @@ static void publish_alert(monitor *m, const alarm_state *a, const alarm_rule *ru
                           const char *what, const char *severity)
 {
     char summary[400];
+    double threshold = isnan(rule->threshold) ? 0 : rule->threshold;
     if (isnan(rule->threshold))
         snprintf(summary, sizeof summary, "%s is no longer watched (removed from the settings)",
                  a->key);
-    else if (a->firing)
+    else if (rule == &m->broker_rule) {
+        threshold = 0; /* any growth: the 0.5 only keeps the comparison off float noise */
+        if (a->firing)
+            snprintf(summary, sizeof summary,
+                     "the broker dropped %.0f messages since the previous sample (%llu in all)",
+                     a->value, (unsigned long long)m->dropped);
+        else
+            snprintf(summary, sizeof summary, "the broker dropped no message for %d samples",
+                     rule->clear);
+    } else if (a->firing)
         snprintf(summary, sizeof summary, "%s %.1f above %.1f for %d samples", what, a->value,
                  rule->threshold, rule->hold);
     else
@@ -182,12 +195,12 @@ static void publish_alert(monitor *m, const alarm_state *a, const alarm_rule *ru
         .summary = summary,
         .source = "sysmonitor",
         .value = isnan(a->value) ? 0 : a->value,
-        .threshold = isnan(rule->threshold) ? 0 : rule->threshold,
+        .threshold = threshold,
         .since_ms = a->since_ms,
         .at_ms = ltm_now_ms(),
     };
     ltm_log(a->firing ? LTM_LOG_WARN : LTM_LOG_INFO, a->firing ? "alert firing" : "alert resolved",
-            "key", a->key, "value", LTM_DBL(a->value), "threshold", LTM_DBL(rule->threshold),
+            "key", a->key, "value", LTM_DBL(a->value), "threshold", LTM_DBL(threshold),
             "summary", summary, NULL);
     ltm_service_publish_json(m->svc, "ltm/alerts", ltm_alert_encode(&alert), 1, 0);
 }
@@ -275,8 +288,7 @@ static void take_sample(monitor *m)
         check(m, 2 + i, &m->disk_rule, s->disks[i].percent, now, what, "critical");
     }
     double growth = dropped_growth(m);
-    check(m, m->nalarms - 1, &m->broker_rule, growth, now, "broker messages dropped per sample",
-          "warning");
+    check(m, m->nalarms - 1, &m->broker_rule, growth, now, NULL, "warning");
     cJSON *o = sample_to_json(s);
     if (o && add_extras(m, o, growth) != LTM_OK) {
         cJSON_Delete(o);

@@ -210,6 +210,7 @@ class FiguresTest(SysmonCase):
     def test_bad_settings_stop_it_at_start(self):
         for env, name in (({"LTM_SYSMON_DISKS": "relative/path"}, "LTM_SYSMON_DISKS"),
                           ({"LTM_SYSMON_DISKS": "/no/such/mount"}, "LTM_SYSMON_DISKS"),
+                          ({"LTM_SYSMON_DISKS": "/tmp, /tmp"}, "LTM_SYSMON_DISKS"),
                           ({"LTM_SYSMON_CPU_THRESHOLD": "120"}, "LTM_SYSMON_CPU_THRESHOLD"),
                           ({"LTM_SYSMON_HOLD_SAMPLES": "0"}, "LTM_SYSMON_HOLD_SAMPLES"),
                           ({"LTM_SYSMON_PROC_DIR": "/nonexistent"}, "LTM_SYSMON_PROC_DIR")):

@@ -47,6 +47,8 @@ class BrokerDropsTest(unittest.TestCase):
             and m.payload.get("state") == "firing", topic="ltm/alerts", timeout=25).payload
         # The drops may straddle two $SYS updates: the first growth fires.
         self.assertGreater(fired["value"], 0)
+        self.assertEqual(fired["threshold"], 0)
+        self.assertIn("the broker dropped", fired["summary"])
         sample = watch.wait_for(
             lambda m: isinstance(m.payload, dict)
             and m.payload.get("broker", {}).get("dropped", 0) >= extra,
