@@ -92,6 +92,24 @@ class LtmctlTest(unittest.TestCase):
         jobs = ltmtest.wait_until(published, 10, "published in the ledger")["jobs"]
         self.assertEqual(jobs[0]["attempts"][0]["outcome"], "published")
 
+    def test_killed_poster_loses_no_job(self):
+        start_scheduler(self, self.broker, ACME)
+        poster = Service(self.broker, "poster")
+        self.addCleanup(poster.close)
+        poster.wait_log("mqtt connected")
+        ltmtest.sync(self.broker, self.watch, "poster", "ltm/results")
+        poster.kill()  # SIGKILL: its persistent session keeps its share of the jobs
+        job_id = ltmctl_json(self, self.broker, "post", "--account", "acme", "--text",
+                             "survives a dead worker")["job_id"]
+        self.watch.wait_for(is_job(job_id, 1), topic="ltm/jobs/post")
+        poster.start()
+        result = self.watch.wait_for(is_job(job_id), topic="ltm/results", timeout=15).payload
+        self.assertEqual(result["status"], "published")
+        self.assertEqual(result["attempt"], 1)
+        ltmtest.wait_until(
+            lambda: ltmctl_json(self, self.broker, "jobs")["jobs"][0]["state"] == "published",
+            10, "published in the ledger")
+
 
 if __name__ == "__main__":
     unittest.main()
