@@ -2,8 +2,8 @@
 # Usage: scripts/test.sh
 # Installs what is missing, builds with warnings as errors under gcc and
 # clang, and runs every test (unit and integration, against a real broker and
-# the real binaries) with ctest. Set LTM_TEST_SANITIZE=1 to also run the whole
-# suite on an AddressSanitizer + UBSan build.
+# the real binaries) with ctest, twice: on the optimised build and on an
+# AddressSanitizer + UBSan build (LTM_TEST_SANITIZE=0 skips the second run).
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -24,7 +24,7 @@ cmake --build "$repo/build" -j"$jobs" >/dev/null
 echo "==> tests"
 ctest --test-dir "$repo/build" --output-on-failure -j"$jobs"
 
-if [[ ${LTM_TEST_SANITIZE:-0} == 1 ]]; then
+if [[ ${LTM_TEST_SANITIZE:-1} == 1 ]]; then
 	echo "==> tests under AddressSanitizer + UBSan"
 	cmake -S "$repo" -B "$repo/build-asan" -DLTM_WERROR=ON -DLTM_SANITIZE=ON \
 		-DCMAKE_BUILD_TYPE=Debug >/dev/null
