@@ -61,6 +61,7 @@ while read -r topic payload; do
 	client_id=ltm-$service-$instance
 	if [[ $dry_run -eq 1 ]]; then
 		echo "would forget $service/$instance (session $client_id)"
+		forgotten=$((forgotten + 1))
 		continue
 	fi
 	pw=$(password_of "$service")
@@ -75,4 +76,8 @@ while read -r topic payload; do
 	echo "forgot $service/$instance (session $client_id)"
 	forgotten=$((forgotten + 1))
 done <<<"$statuses"
-[[ $dry_run -eq 1 ]] || echo "forget-offline: $forgotten offline replica(s) forgotten"
+if [[ $dry_run -eq 1 ]]; then
+	echo "forget-offline: $forgotten offline replica(s) would be forgotten"
+else
+	echo "forget-offline: $forgotten offline replica(s) forgotten"
+fi
