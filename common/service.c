@@ -47,6 +47,7 @@ struct ltm_service {
     uint64_t messages_in, messages_out, errors, dead_letters, drops;
     operation_stats ops[MAX_OPERATIONS];
     size_t op_count;
+    uint64_t untracked_operations;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -367,8 +368,13 @@ void ltm_service_observe(ltm_service *svc, const char *operation, int64_t durati
             op = &svc->ops[i];
     }
     if (!op) {
-        if (svc->op_count == MAX_OPERATIONS)
+        if (svc->op_count == MAX_OPERATIONS) {
+            /* A programming error (too many names), but never a silent one. */
+            if (svc->untracked_operations++ == 0)
+                ltm_error("operation not tracked: too many operation names", "operation",
+                          operation, "limit", LTM_INT(MAX_OPERATIONS));
             return;
+        }
         op = &svc->ops[svc->op_count++];
         snprintf(op->name, sizeof op->name, "%s", operation);
     }
@@ -420,6 +426,8 @@ static char *metrics_json(ltm_service *svc)
     cJSON_AddNumberToObject(o, "dropped", (double)(svc->drops + ms.publish_dropped));
     cJSON_AddNumberToObject(o, "outbox_depth", (double)ms.outbox_depth);
     cJSON_AddNumberToObject(o, "reconnects", (double)ms.connection_losses);
+    if (svc->untracked_operations)
+        cJSON_AddNumberToObject(o, "untracked_operations", (double)svc->untracked_operations);
     for (size_t i = 0; i < svc->op_count; i++) {
         operation_stats *op = &svc->ops[i];
         cJSON *j = cJSON_AddObjectToObject(ops, op->name);
