@@ -327,7 +327,10 @@ static int run_slots(engine *e, int64_t now, int batch, int *more)
         sched_heap_entry due;
         sched_heap_pop(&e->heap, &due);
         const slot *s = &e->slots[due.id];
-        int rc = fire_slot(e, s, due.due_ms, now);
+        /* The same policy as at start when the process was stopped rather
+         * than down (a suspended VM, a clock that jumped forward). */
+        int rc = now - due.due_ms > e->set.grace_ms ? record_missed(e, s, due.due_ms, now)
+                                                     : fire_slot(e, s, due.due_ms, now);
         int64_t next = slot_next(e, s, due.due_ms);
         if (next >= 0 && sched_heap_push(&e->heap, next, due.id) != LTM_OK)
             rc = LTM_ENOMEM;

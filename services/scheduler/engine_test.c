@@ -390,10 +390,32 @@ static void missed_slots_after_downtime(void **state)
     unlink(path);
 }
 
+static void stale_slots_while_running_are_missed(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    engine_start(e, iso("2026-11-25T08:00:00Z"));
+    /* The process was frozen for two days: the 09:00 slots of the 25th and
+     * 26th are older than the grace period, the 27th's is on time. */
+    engine_run(e, iso("2026-11-27T09:00:00Z"));
+    assert_int_equal(nout, 3);
+    assert_string_equal(out[0].topic, "ltm/results");
+    assert_string_equal(out[1].topic, "ltm/results");
+    assert_string_equal(out[2].topic, "ltm/jobs/post");
+    expect_state(e, ID, "missed", 0);
+    expect_state(e, "post:acme:2026-11-27T09:00:00Z", "in_flight", 1);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 static void daily_limits(void **state)
 {
     (void)state;
     engine_settings s = defaults();
+    s.grace_ms = 86400 * S; /* the clock jumps over several slots at once */
     ledger *l = open_ledger(":memory:");
     engine *e = make("{\"accounts\":[{\"name\":\"acme\",\"timezone\":\"Europe/Berlin\","
                      "\"schedule\":{\"posts\":[\"09:00\",\"09:30\",\"11:00\",\"12:00\"],"
@@ -472,6 +494,7 @@ int main(void)
         cmocka_unit_test_setup(not_retryable_and_rate_limits, setup),
         cmocka_unit_test_setup(restart_keeps_pending_retries_and_dispatches_once, setup),
         cmocka_unit_test_setup(missed_slots_after_downtime, setup),
+        cmocka_unit_test_setup(stale_slots_while_running_are_missed, setup),
         cmocka_unit_test_setup(daily_limits, setup),
         cmocka_unit_test_setup(report_job_pause_and_on_demand, setup),
     };
