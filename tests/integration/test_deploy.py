@@ -378,6 +378,8 @@ class DockerfileTest(unittest.TestCase):
                 m = re.match(r"\s*(\S+) => (/\S+)", line)
                 if m and m.group(1) in needed:
                     name = package_of(m.group(2))
+                    if re.match(r"lib(a|ub|l|t)san", name):
+                        continue  # a sanitizer build; the image is built without
                     with self.subTest(library=m.group(1)):
                         # libc6 (libc, libm) is in every Debian image.
                         self.assertTrue(name == "libc6" or name in runtime,
