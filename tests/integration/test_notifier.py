@@ -278,17 +278,19 @@ class TestDelivery(NotifierCase):
         self.assertNotIn("<b>", reqs[1]["body"]["text"])
 
     def test_slow_telegram_does_not_stop_consuming(self):
-        self.tg.script(["slow:1.5"])
-        since = self.watch.mark()
-        self.send_alerts([alert("host.cpu")])
-        # While the first request hangs, heartbeats keep coming (the loop runs).
-        ltmtest.wait_until(lambda: len(self.tg.requests()) >= 1, 10, "a request")
+        self.tg.script(["slow:2"])  # the startup notice's request hangs 2 s
+        ltmtest.wait_until(lambda: len(self.tg.requests()) >= 1, 10, "a request in flight")
         t0 = time.monotonic()
-        self.watch.wait_count(len(self.watch.messages("ltm/status/notifier/+")) + 2,
-                              topic="ltm/status/notifier/+", timeout=5)
+        since = self.watch.mark()
+        self.send_alerts([alert("host.cpu"), alert("host.memory")])
+        # While the request hangs, the alerts are consumed (they show in the
+        # status detail) and heartbeats keep coming.
+        self.watch.wait_for(lambda m: isinstance(m.payload, dict)
+                            and m.payload.get("detail", {}).get("alerts_firing") == 2,
+                            topic="ltm/status/notifier/+", since=since, timeout=5)
         self.assertLess(time.monotonic() - t0, 1.5)
-        self.wait_delivered(lambda t: True)
-        del since
+        self.assertEqual(len(self.tg.requests()), 1)
+        self.wait_delivered(lambda t: "host.memory" in t)
 
 
 if __name__ == "__main__":

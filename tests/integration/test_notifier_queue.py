@@ -1,6 +1,7 @@
 """Notifier delivery limits: long texts split, never rejected; a blocked bot
 keeps its queue; a full queue summarises instead of dropping."""
 
+import os
 import unittest
 
 import ltmtest
@@ -68,6 +69,24 @@ class TestFullQueue(NotifierCase):
         # The critical one kept its own message.
         self.assertTrue(any("host.q0" in t and "summarised" not in t
                             for t in self.tg.delivered()))
+
+
+class TestCorruptFiles(NotifierCase):
+    def before_start(self):
+        d = os.path.join(self.data_dir, "notifier")
+        os.makedirs(d)
+        for name in ("state.json", "queue.json"):
+            with open(os.path.join(d, name), "w") as f:
+                f.write('{"alerts": [truncated')
+
+    def test_unreadable_state_is_set_aside_and_alerts_still_flow(self):
+        self.send_alerts([alert("host.cpu")])
+        self.wait_delivered(lambda t: "host.cpu" in t)
+        d = os.path.join(self.data_dir, "notifier")
+        for name in ("state.json", "queue.json"):
+            with open(os.path.join(d, name + ".corrupt")) as f:
+                self.assertEqual(f.read(), '{"alerts": [truncated')
+        self.assertEqual(self.notifier.log().count("state file unreadable: moved aside"), 2)
 
 
 if __name__ == "__main__":
