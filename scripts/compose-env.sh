@@ -11,7 +11,9 @@
 #                          (the variables named by token_env in the accounts
 #                          file), given only to the publishing workers
 # Idempotent: run it again after rotating a password (docs/operations.md).
-# Every file written is mode 600.
+# Every file written is mode 600. Run it as the user who runs docker compose;
+# once the broker container has started, var/broker/passwd is its own, so
+# later runs need sudo (the other files stay the invoking user's).
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -24,7 +26,7 @@ env_file=$repo/.env
 accounts_env=$repo/var/accounts.env
 
 if [[ -e $repo/var/broker/passwd && ! -w $repo/var/broker/passwd ]]; then
-	die "var/broker/passwd is not writable by $(id -un): the broker container chowns it to its own user; run this script as root (sudo)"
+	die "var/broker/passwd is not writable by $(id -un): the broker container chowns it to its own user; run this script with sudo"
 fi
 "$repo/scripts/gen-credentials.sh" "$repo/var/broker"
 [[ -r $creds ]] || die "gen-credentials.sh left no $creds"
@@ -56,6 +58,12 @@ if [[ ! -f $accounts_env ]]; then
 MSG
 fi
 chmod 600 "$env_file" "$accounts_env"
+# Under sudo, the files docker compose and the operator scripts read stay the
+# invoking user's (passwd belongs to the broker container once it started).
+if [[ $(id -u) -eq 0 && -n ${SUDO_UID:-} && ${SUDO_UID} != 0 ]]; then
+	chown "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$repo/var" "$repo/var/broker" "$creds" \
+		"$env_file" "$accounts_env"
+fi
 
 n=$(grep -c '^LTM_PASSWORD_' "$env_file")
 say "broker credentials for $n users in .env; account tokens go in var/accounts.env"
