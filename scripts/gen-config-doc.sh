@@ -52,8 +52,13 @@ EXAMPLES = {
 
 
 def settings(name):
-    out = subprocess.run([os.path.join(bin_dir, "ltm-" + name), "--help"], check=True,
-                         stdout=subprocess.PIPE, text=True).stdout
+    binary = os.path.join(bin_dir, "ltm-" + name)
+    if not os.access(binary, os.X_OK):
+        sys.exit("gen-config-doc: %s is not built" % binary)
+    proc = subprocess.run([binary, "--help"], stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.exit("gen-config-doc: %s --help exited %d" % (binary, proc.returncode))
+    out = proc.stdout
     rows = []
     for m in re.finditer(r"^  ([A-Z][A-Z0-9_]*) +(.*)$", out, re.M):
         var, text = m.group(1), m.group(2).strip()
