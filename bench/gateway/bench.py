@@ -1,9 +1,10 @@
 """Driver of bench/gateway/run.sh (see there). Arguments: BIN_DIR DURATION_S.
 
 Each server is measured alone while the others are idle: wrk with one
-thread and 50 connections, pinned to core 1, and every server pinned to
-core 0 (taskset), so wrk and the server do not steal each other's core;
-after a 2 s warm-up. The servers take turns, ROUNDS times, and the
+thread and 50 connections, after a 2 s warm-up. With BENCH_PIN=1, wrk is
+pinned to core 1 and every server to core 0 (taskset); that is the fairer
+split on an idle machine, and the worse one on a machine where other work
+runs, so it is off by default. The servers take turns, ROUNDS times, and the
 table shows the median of the rounds, so a burst of other work on the
 machine does not decide the comparison. The server's CPU use during a run
 comes from /proc/<pid>/stat (all its processes): 100 % is one full core.
@@ -26,8 +27,9 @@ os.environ.setdefault("LTM_BIN_DIR", sys.argv[1] if len(sys.argv) > 1 else "buil
 import ltmtest  # noqa: E402  (the integration tests' broker harness)
 
 CONNECTIONS = 50
-SERVER_CPU = ["taskset", "-c", "0"]
-CLIENT_CPU = ["taskset", "-c", "1"]
+PIN = os.environ.get("BENCH_PIN") == "1"
+SERVER_CPU = ["taskset", "-c", "0"] if PIN else []
+CLIENT_CPU = ["taskset", "-c", "1"] if PIN else []
 ROUNDS = 3
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -158,6 +160,10 @@ def main():
             with open(os.path.join(work, name), "wb") as f:
                 f.write(urllib.request.urlopen(base + path).read())
         servers = [("ltm-health-gateway (libmicrohttpd, 1 thread)", base, gw.pid)]
+        # Idle cost: the answers are re-rendered every second even when nothing happens.
+        before, start = cpu_ticks([gw.pid]), time.monotonic()
+        time.sleep(seconds)
+        idle = (cpu_ticks([gw.pid]) - before) / CLK_TCK / (time.monotonic() - start) * 100
 
         fport = ltmtest.free_port()
         fenv = dict(os.environ, BENCH_DIR=work, PYTHONPATH=HERE)
@@ -197,19 +203,25 @@ def main():
                     print("round %d %-8s %-46s %9.0f req/s  p99 %7.2f ms  CPU %4.0f %% %s"
                           % (r + 1, path, label, rps, p99, cpu, errors), file=sys.stderr,
                           flush=True)
+        print("\nGateway idle (no requests, default 1 s refresh): %.2f %% of one core over %d s"
+              % (idle, seconds))
         with open("/proc/loadavg") as f:
             load = f.read().split()[:3]
         print("\nwrk -t1 -c%d -d%ds --latency, median of %d rounds; /health body %d bytes, "
-              "/metrics body %d bytes; load average at the end %s\n"
+              "/metrics body %d bytes; %s; load average at the end %s\n"
               % (CONNECTIONS, seconds, ROUNDS, sizes["/health"], sizes["/metrics"],
-                 " ".join(load)))
-        print("| path | server | req/s | p99 latency | server CPU (100 % = 1 core) |")
-        print("|---|---|---:|---:|---:|")
+                 "wrk on core 1, servers on core 0" if PIN else "not pinned", " ".join(load)))
+        print("| path | server | req/s | p99 latency | server CPU (100 % = 1 core) "
+              "| CPU per request |")
+        print("|---|---|---:|---:|---:|---:|")
         for (path, label), results in runs.items():
             med = [statistics.median(x[i] for x in results) for i in range(3)]
             errors = " ".join(x[3] for x in results if x[3])
-            print("| %s | %s | %.0f | %.2f ms | %.0f %% |%s" % (path, label, med[0], med[1],
-                                                             med[2], " " + errors if errors else ""))
+            # CPU per request is the figure least moved by other work on the machine.
+            per_request = statistics.median(x[2] / 100 / x[0] * 1e6 for x in results)
+            print("| %s | %s | %.0f | %.2f ms | %.0f %% | %.1f µs |%s"
+                  % (path, label, med[0], med[1], med[2], per_request,
+                     " " + errors if errors else ""))
     finally:
         for p in procs:
             if p.poll() is None:

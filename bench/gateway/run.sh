@@ -8,6 +8,7 @@
 # static file. Installs what it needs (wrk, gunicorn, python3-flask,
 # nginx-light) through scripts/install-deps.sh, starts every server itself on
 # free loopback ports and stops them at the end. Prints a Markdown table.
+# BENCH_PIN=1 pins wrk to core 1 and the servers to core 0 (idle machines).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
