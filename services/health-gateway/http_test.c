@@ -221,6 +221,37 @@ static void answers_swap_under_load(void **unused)
     gw_http_stop(h);
 }
 
+static void listens_on_ipv6(void **unused)
+{
+    (void)unused;
+    gw_http_options o = {.bind = "::1",
+                         .port = 0,
+                         .max_connections = 8,
+                         .timeout_s = 5,
+                         .page = page,
+                         .page_len = strlen(page)};
+    gw_http *h = NULL;
+    char err[256];
+    if (gw_http_start(&o, strdup("{}"), 200, strdup("{}"), strdup("x 1\n"), &h, err, sizeof err) !=
+        LTM_OK)
+        skip(); /* no IPv6 loopback on this machine */
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                             .sin6_port = htons((uint16_t)gw_http_port(h)),
+                             .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    const char req[] = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    char out[1024] = "";
+    size_t got = 0;
+    ssize_t n;
+    while (got + 1 < sizeof out && (n = recv(fd, out + got, sizeof out - 1 - got, 0)) > 0)
+        got += (size_t)n;
+    close(fd);
+    assert_non_null(strstr(out, "HTTP/1.1 200"));
+    gw_http_stop(h);
+}
+
 static void bad_bind_is_refused(void **unused)
 {
     (void)unused;
@@ -239,6 +270,7 @@ int main(void)
         cmocka_unit_test(malformed_and_oversized_requests_are_refused),
         cmocka_unit_test(connections_stay_alive),
         cmocka_unit_test(answers_swap_under_load),
+        cmocka_unit_test(listens_on_ipv6),
         cmocka_unit_test(bad_bind_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
