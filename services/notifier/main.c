@@ -137,81 +137,6 @@ static void on_status(notifier *n, const ltm_mqtt_message *m)
     ltm_status_clear(&st);
 }
 
-static void on_startup_marker(notifier *n, const ltm_mqtt_message *m)
-{
-    char reason[LTM_REASON_SIZE];
-    cJSON *o = ltm_json_parse_object(m->payload, m->len, reason, sizeof reason);
-    int64_t at = 0;
-    if (!o || ltm_json_time(o, "at", 1, &at, reason, sizeof reason) != LTM_OK) {
-        cJSON_Delete(o);
-        if (m->len) /* an empty retained message only clears the marker */
-            ltm_service_dead_letter(n->svc, m, reason);
-        return;
-    }
-    cJSON_Delete(o);
-    if (at > n->last_notice_ms) {
-        n->last_notice_ms = at;
-        n->state_dirty = 1;
-    }
-}
-
-static void send_startup_notice(notifier *n, int64_t now)
-{
-    ntf_buf b = {0};
-    char iso[LTM_ISO_SIZE];
-    ltm_time_format_iso(now, iso);
-    ntf_buf_printf(&b, "<b>LTM started</b> %.10s %.5s UTC\nOnline:", iso, iso + 11);
-    size_t shown = 0;
-    for (size_t i = 0; i < n->rules.instance_count; i++) {
-        const ntf_instance *in = &n->rules.instances[i];
-        if (!ntf_instance_online(in, now))
-            continue;
-        ntf_buf_printf(&b, "%s ", shown++ ? "," : "");
-        ntf_buf_escaped(&b, in->service);
-        ntf_buf_printf(&b, "/");
-        ntf_buf_escaped(&b, in->instance);
-    }
-    ntf_buf_printf(&b, "%s\nNotifier %s, %zu message%s waiting from before the start.",
-                   shown ? "" : " only the notifier so far", ltm_service_instance(n->svc),
-                   n->queue.count, n->queue.count == 1 ? "" : "s");
-    char *text = ntf_buf_finish(&b);
-    if (text)
-        ntf_enqueue(n, NTF_INFO, text);
-    else
-        ltm_error("startup notice not built (out of memory)");
-    free(text);
-    cJSON *o = cJSON_CreateObject();
-    ltm_json_add_time(o, "at", now);
-    ltm_json_add_str(o, "instance", ltm_service_instance(n->svc));
-    ltm_service_publish_json(n->svc, "ltm/reports/startup", ltm_json_finish(o), 1, 1);
-}
-
-/* Once per process, a settle period after the first connection (so the
- * retained statuses and the marker have arrived): is this a system start? */
-static void check_startup(notifier *n, int64_t now)
-{
-    if (n->startup_decided)
-        return;
-    if (!n->connected_mono) {
-        if (ltm_mqtt_is_connected(ltm_service_mqtt(n->svc)))
-            n->connected_mono = ltm_mono_ms();
-        return;
-    }
-    if (ltm_mono_ms() - n->connected_mono < n->settle_ms)
-        return;
-    n->startup_decided = 1;
-    if (!ntf_is_system_start(&n->rules, "notifier", n->started_ms, n->last_notice_ms,
-                             n->startup_window_ms, now)) {
-        ltm_info("startup notice not sent: the system was already running or was announced",
-                 "last_notice_ms", LTM_INT(n->last_notice_ms));
-        return;
-    }
-    ltm_info("system start: sending the startup notice");
-    n->last_notice_ms = now;
-    n->state_dirty = 1;
-    send_startup_notice(n, now);
-}
-
 /* "report:YYYY-MM-DD" gives the date; anything else falls back on the slot's. */
 static void report_date(const ltm_job *job, char date[16])
 {
@@ -302,7 +227,7 @@ static void handle(notifier *n, const ltm_mqtt_message *m)
     else if (strcmp(m->topic, "ltm/metrics/system") == 0)
         n->state_dirty |= ntf_host_add(&n->host, m->payload, m->len, ltm_now_ms());
     else if (strcmp(m->topic, "ltm/reports/startup") == 0)
-        on_startup_marker(n, m);
+        ntf_on_startup_marker(n, m);
 }
 
 /* Drops results older than the report needs, so the file stays bounded even
@@ -321,18 +246,26 @@ static void evaluate(notifier *n)
     int64_t now = ltm_now_ms();
     if (now >= n->next_prune_ms)
         prune_records(n, now);
-    check_startup(n, now);
+    ntf_check_startup(n, now);
     int rc = ntf_rules_tick(&n->rules, &n->engine, now);
     if (rc != LTM_OK)
         log_alert_drop(n->svc, rc);
     int64_t due = ntf_engine_next_due(&n->engine);
-    if (due && due <= now) {
+    /* Nothing goes out before the startup decision: until the retained
+     * statuses arrived we cannot know whether we are the active replica. */
+    if (due && due <= now && n->startup_decided) {
         int severity;
         char *text = ntf_engine_flush(&n->engine, now, &severity);
-        if (text) {
+        int active = ntf_is_active(n, now);
+        if (text && active) {
             ntf_enqueue(n, severity, text);
-            free(text);
-        } else if (severity < 0) {
+        } else if (text) {
+            /* Same inputs, same decisions: a takeover continues the episodes. */
+            n->standby_skipped++;
+            ltm_debug("standby replica: alert message left to the active one");
+        }
+        free(text);
+        if (!text && severity < 0) {
             log_alert_drop(n->svc, LTM_ENOMEM);
         }
         n->state_dirty = 1;
@@ -348,10 +281,14 @@ static void publish_detail(notifier *n)
     for (size_t i = 0; i < n->engine.count; i++)
         firing += n->engine.items[i].firing;
     snprintf(detail, sizeof detail,
-             "{\"channel\":\"%s\",\"telegram\":\"%s\",\"queue\":%zu,\"sent\":%llu,"
+             "{\"role\":\"%s\",\"channel\":\"%s\",\"telegram\":\"%s\",\"queue\":%zu,"
+             "\"sent\":%llu,\"standby_skipped\":%llu,"
              "\"failed_attempts\":%llu,\"rejected\":%llu,\"summarised\":%llu,"
              "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu}",
+             !n->startup_decided ? "starting" : ntf_is_active(n, ltm_now_ms()) ? "active"
+                                                                                : "standby",
              n->channel, n->telegram_state, n->queue.count, (unsigned long long)n->sent,
+             (unsigned long long)n->standby_skipped,
              (unsigned long long)n->attempts_failed, (unsigned long long)n->rejected,
              (unsigned long long)n->queue.summarised, (unsigned long long)n->enqueue_failed,
              firing, (unsigned long long)n->host.samples);

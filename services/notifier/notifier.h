@@ -33,7 +33,7 @@ typedef struct {
     int64_t backoff_ms;
     int64_t next_send_mono;
     const char *telegram_state; /* ok, retry_after, backing_off, needs_person */
-    uint64_t sent, attempts_failed, rejected, enqueue_failed, resolved_unknown;
+    uint64_t sent, attempts_failed, rejected, enqueue_failed, resolved_unknown, standby_skipped;
     size_t max_text;
 
     /* startup notice */
@@ -57,6 +57,14 @@ int ntf_store_append_record(notifier *n, const ltm_result *res);
  * the file without the ones older than keep_before_ms. */
 int ntf_store_load_records(notifier *n, int64_t keep_before_ms, ntf_record **out, size_t *count);
 void ntf_records_free(ntf_record *records, size_t count);
+
+/* startup.c: the startup notice (once per system start) and the role of
+ * this replica. */
+void ntf_on_startup_marker(notifier *n, const ltm_mqtt_message *m);
+void ntf_check_startup(notifier *n, int64_t now);
+/* Active unless another notifier instance with a smaller name is online:
+ * only the active replica sends alerts and the startup notice. */
+int ntf_is_active(const notifier *n, int64_t now);
 
 /* deliver.c: queue to Telegram (or to the log). */
 int ntf_enqueue(notifier *n, int severity, const char *html);

@@ -1,11 +1,14 @@
-"""Notifier delivery limits: long texts split, never rejected; a blocked bot
-keeps its queue; a full queue summarises instead of dropping."""
+"""Notifier delivery limits and replicas: long texts split, never rejected; a
+blocked bot keeps its queue; a full queue summarises instead of dropping;
+corrupt files are set aside; of two replicas only the active one sends."""
 
 import os
+import shutil
+import tempfile
 import unittest
 
 import ltmtest
-from test_notifier import NotifierCase, alert, plain
+from test_notifier import Notifier, NotifierCase, alert, plain
 
 
 class TestLongMessages(NotifierCase):
@@ -87,6 +90,37 @@ class TestCorruptFiles(NotifierCase):
             with open(os.path.join(d, name + ".corrupt")) as f:
                 self.assertEqual(f.read(), '{"alerts": [truncated')
         self.assertEqual(self.notifier.log().count("state file unreadable: moved aside"), 2)
+
+
+class TestReplicas(NotifierCase):
+    def detail_of(self, instance, predicate, since=0):
+        return self.watch.wait_for(
+            lambda m: isinstance(m.payload, dict) and predicate(m.payload.get("detail", {})),
+            topic="ltm/status/notifier/" + instance, since=since, timeout=10).payload["detail"]
+
+    def test_only_the_active_replica_sends_and_the_standby_takes_over(self):
+        d2 = tempfile.mkdtemp(prefix="ltm-notifier-")
+        self.addCleanup(shutil.rmtree, d2, True)
+        n2 = Notifier(self.broker, d2, self.tg, dict(self.env), instance="n2")
+        self.addCleanup(self.check_clean_exit, n2)
+        self.addCleanup(self.dump_log_on_failure, n2)
+        self.detail_of("n2", lambda d: d.get("role") == "standby")
+        self.detail_of("n1", lambda d: d.get("role") == "active")
+
+        self.send_alerts([alert("host.cpu")] * 50)
+        self.wait_delivered(lambda t: "host.cpu" in t)
+        self.detail_of("n2", lambda d: d.get("standby_skipped", 0) >= 1)
+        self.assertEqual(len([t for t in self.tg.delivered() if "host.cpu" in t]), 1)
+        self.assertEqual(len([t for t in self.tg.delivered() if "LTM started" in t]), 1)
+
+        # The active one stops: the standby takes over and continues the
+        # episode it followed (it sends the resolution, not a new firing).
+        since = self.watch.mark()
+        self.assertEqual(self.notifier.stop(), 0)
+        self.detail_of("n2", lambda d: d.get("role") == "active", since=since)
+        self.send_alerts([alert("host.cpu", state="resolved", summary="CPU back to 20%")])
+        self.wait_delivered(lambda t: "RESOLVED" in t and "host.cpu" in t)
+        self.assertEqual(len([t for t in self.tg.delivered() if "host.cpu" in t]), 2)
 
 
 if __name__ == "__main__":
