@@ -22,9 +22,9 @@
 
 static const ltm_setting settings[] = {
     {"TELEGRAM_BOT_TOKEN", LTM_SET_STRING, NULL, LTM_SETTING_SECRET, 0, 0, NULL,
-     "Telegram bot token; unset: log-only mode"},
+     "Telegram bot token; set with TELEGRAM_CHAT_ID, or neither for log-only mode"},
     {"TELEGRAM_CHAT_ID", LTM_SET_STRING, NULL, 0, 0, 0, NULL,
-     "chat that receives the messages; unset: log-only mode"},
+     "chat that receives the messages: a number (negative for groups) or @channel"},
     {"TELEGRAM_API_URL", LTM_SET_STRING, "https://api.telegram.org", 0, 0, 0, NULL,
      "Bot API base URL (tests point it at a fake)"},
     {"TELEGRAM_TIMEOUT", LTM_SET_DURATION, "15s", 0, 100, 300000, NULL,
