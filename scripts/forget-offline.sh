@@ -44,12 +44,24 @@ password_of() {
 	var=${var//-/_}
 	sed -n "s/^$var=//p" "$creds" | tail -n 1
 }
-operator_pw=$(password_of operator)
-[[ -n $operator_pw ]] || die "$creds has no LTM_PASSWORD_OPERATOR"
+# Credentials go to the MQTT clients through their options file
+# ($XDG_CONFIG_HOME/mosquitto_sub), not their command line, which any user
+# of the host can read with ps.
+optdir=$(mktemp -d)
+trap 'rm -rf -- "$optdir"' EXIT
+login_as() {
+	local pw
+	pw=$(password_of "$1")
+	[[ -n $pw ]] || die "$creds has no password for $1"
+	printf -- '-u %s\n-P %s\n' "$1" "$pw" >"$optdir/mosquitto_sub"
+	cp -- "$optdir/mosquitto_sub" "$optdir/mosquitto_pub"
+}
+export XDG_CONFIG_HOME=$optdir
+login_as operator
 
 # Retained statuses arrive right after SUBACK; -W ends the read when the
 # broker has nothing more to send.
-statuses=$(mosquitto_sub -h "$host" -p "$port" -u operator -P "$operator_pw" \
+statuses=$(mosquitto_sub -h "$host" -p "$port" \
 	-t 'ltm/status/+/+' --retained-only -W 2 -F '%t %p' 2>/dev/null || true)
 
 forgotten=0
@@ -64,15 +76,13 @@ while read -r topic payload; do
 		forgotten=$((forgotten + 1))
 		continue
 	fi
-	pw=$(password_of "$service")
-	[[ -n $pw ]] || die "$creds has no password for $service"
+	login_as "$service"
 	# A clean-session connection with the replica's client id discards its
 	# session, with its $share membership and its queue.
-	mosquitto_sub -h "$host" -p "$port" -u "$service" -P "$pw" -i "$client_id" \
+	mosquitto_sub -h "$host" -p "$port" -i "$client_id" \
 		-t "ltm/status/$service/$instance" -E -W 5 >/dev/null
 	# Only the service's own user may write its status topic (mosquitto/acl).
-	mosquitto_pub -h "$host" -p "$port" -u "$service" -P "$pw" -q 1 -r -n \
-		-t "ltm/status/$service/$instance"
+	mosquitto_pub -h "$host" -p "$port" -q 1 -r -n -t "ltm/status/$service/$instance"
 	echo "forgot $service/$instance (session $client_id)"
 	forgotten=$((forgotten + 1))
 done <<<"$statuses"

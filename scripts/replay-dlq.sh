@@ -84,8 +84,11 @@ while read -r file user topic; do
 		echo "would publish $(wc -c <"$work/$file") bytes on $topic as $user"
 		continue
 	fi
-	mosquitto_pub -h "$host" -p "$port" -u "$user" -P "$(password_of "$user")" -q 1 \
-		-t "$topic" -f "$work/$file"
+	pw=$(password_of "$user")
+	[[ -n $pw ]] || die "$creds has no password for $user"
+	# Through the options file: a command line is readable by every local user.
+	printf -- '-u %s\n-P %s\n' "$user" "$pw" >"$work/mosquitto_pub"
+	XDG_CONFIG_HOME=$work mosquitto_pub -h "$host" -p "$port" -q 1 -t "$topic" -f "$work/$file"
 	count=$((count + 1))
 done <"$work/plan"
 [[ $dry_run -eq 1 ]] || echo "replay-dlq: $count message(s) published"
