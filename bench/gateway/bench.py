@@ -86,7 +86,7 @@ def wrk(url, seconds, pids, warm_up):
     cpu = (cpu_ticks(pids) - before) / CLK_TCK / (time.monotonic() - start) * 100
     try:
         rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
-        p99 = parse_latency(re.search(r"99%\s+(\S+)", out).group(1))
+        p99 = parse_latency(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     except AttributeError:
         raise RuntimeError("cannot read wrk's answer for %s (did the server die?):\n%s"
                            % (url, out)) from None

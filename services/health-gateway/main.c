@@ -18,6 +18,7 @@
 /* Answers are re-rendered after new messages, but not more often than this:
  * a flood of messages costs the gateway at most ten renders a second. */
 #define MIN_RENDER_GAP_MS 100
+#define MAX_DRAIN 2000
 
 extern const unsigned char gw_page_html[];
 extern const size_t gw_page_html_len;
@@ -164,7 +165,9 @@ static void run(gateway *g, int64_t refresh_ms)
         int64_t wait = due - ltm_mono_ms();
         ltm_service_wait(g->svc, wait < 0 ? 0 : (int)wait);
         ltm_mqtt_message *m;
-        while ((m = ltm_service_next(g->svc)) != NULL) {
+        /* Bounded, so a flood of messages still lets the answers refresh;
+         * the rest waits at most MIN_RENDER_GAP_MS. */
+        for (int n = 0; n < MAX_DRAIN && (m = ltm_service_next(g->svc)) != NULL; n++) {
             handle(g, m);
             ltm_mqtt_message_free(m);
             dirty = 1;
