@@ -25,7 +25,7 @@ install(FILES ${LTM_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The units name /usr/local paths; rewrite them for the prefix given at
 # install time (not at configure time: `--prefix` may differ).
-file(GLOB LTM_UNITS ${CMAKE_SOURCE_DIR}/deploy/systemd/ltm*.service
+file(GLOB LTM_UNITS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/deploy/systemd/ltm*.service
      ${CMAKE_SOURCE_DIR}/deploy/systemd/ltm.target)
 foreach(unit ${LTM_UNITS})
   get_filename_component(unit_name ${unit} NAME)

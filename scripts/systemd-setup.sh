@@ -19,6 +19,7 @@
 #   DIR/accounts.json            from the example accounts file if missing
 #   DIR/<service>.env            LTM_MQTT_PASSWORD of that service; other lines
 #                                in it (the service's secrets) are kept
+#   DIR/dlq-archive.env          for ltm-dlq-archive.service (operator password)
 # DIR defaults to /etc/ltm. Secrets are mode 600, owned by root: systemd reads
 # them before it starts a unit as "ltm".
 set -euo pipefail
@@ -98,6 +99,12 @@ for svc in "${services[@]}"; do
 	chmod 600 "$tmp"
 	mv -f -- "$tmp" "$file"
 done
+
+# ltm-dlq-archive.service: the read-only operator user, and where the broker is.
+tmp=$(mktemp "$etc/.dlq-archive.env.XXXXXX")
+printf 'LTM_PASSWORD_OPERATOR=%s\nLTM_BROKER_PORT=%s\n' "$(password_of operator)" "$port" >"$tmp"
+chmod 600 "$tmp"
+mv -f -- "$tmp" "$etc/dlq-archive.env"
 
 say "done. Next: systemctl daemon-reload && systemctl enable --now ltm.target"
 say "after a password change: systemctl reload ltm-broker && systemctl restart ltm.target"

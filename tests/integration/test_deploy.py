@@ -448,12 +448,13 @@ class SystemdTest(unittest.TestCase):
                     self.assertIn("\n%s\n" % line, text)
                 self.assertIn("ltm-%s.service" % name, target)
         self.assertIn("ltm-broker.service", target)
+        self.assertIn("ltm-dlq-archive.service", target)
 
     def test_systemd_analyze_verify_accepts_every_unit(self):
         if shutil.which("systemd-analyze") is None:
             self.skipTest("systemd-analyze is not installed (package systemd)")
         names = sorted(n for n in os.listdir(self.units) if n.startswith("ltm"))
-        self.assertEqual(len(names), len(SERVICES) + 2, names)
+        self.assertEqual(len(names), len(SERVICES) + 3, names)  # + broker, dlq archive, target
         proc = run(["systemd-analyze", "verify"] + names, cwd=self.units, check=False)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stderr.strip(), "", "systemd-analyze verify warned")
@@ -488,6 +489,9 @@ class SystemdTest(unittest.TestCase):
                 self.assertIn("LTM_MQTT_PASSWORD=%s\n" % pw, text)
             with open(os.path.join(etc, "poster.env")) as f:
                 self.assertIn("OPENAI_API_KEY=kept\n", f.read())
+            with open(os.path.join(etc, "dlq-archive.env")) as f:
+                self.assertEqual(f.read(), "LTM_PASSWORD_OPERATOR=%s\nLTM_BROKER_PORT=11999\n"
+                                 % creds["LTM_PASSWORD_OPERATOR"])
             self.assertTrue(os.path.isfile(os.path.join(etc, "ltm.env")))
             self.assertTrue(os.path.isfile(os.path.join(etc, "accounts.json")))
         finally:
