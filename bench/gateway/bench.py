@@ -42,6 +42,11 @@ events {{ worker_connections 1024; }}
 http {{
     access_log off;
     keepalive_requests 1000000;
+    # As a tuned static server would run: no open/fstat/close per request.
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=16 inactive=60s;
+    open_file_cache_valid 60s;
     client_body_temp_path {dir}/tmp; proxy_temp_path {dir}/tmp;
     fastcgi_temp_path {dir}/tmp; uwsgi_temp_path {dir}/tmp; scgi_temp_path {dir}/tmp;
     server {{
