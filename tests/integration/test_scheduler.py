@@ -47,14 +47,15 @@ def seed_last_alive(data_dir, ts):
 
 
 def start_scheduler(test, broker, accounts, env=None, data_dir=None):
-    data_dir = data_dir or tempfile.mkdtemp(prefix="ltm-scheduler-")
-    path = write_accounts(data_dir, accounts)
-    full = {"LTM_ACCOUNTS_FILE": path, "LTM_RETRY_BASE_POST": "1s", "LTM_RETRY_BASE_STORY": "2s",
-            "LTM_LEASE": "30s", "LTM_DAILY_REPORT_AT": "off", "LTM_SCHEDULER_TICK": "200ms",
-            "LTM_LOG_LEVEL": "debug"}
+    """Starts ltm-scheduler with compressed delays; its data dir (removed at
+    the end unless one is given) holds the accounts file and the ledger."""
+    full = {"LTM_RETRY_BASE_POST": "1s", "LTM_RETRY_BASE_STORY": "2s", "LTM_LEASE": "30s",
+            "LTM_DAILY_REPORT_AT": "off", "LTM_SCHEDULER_TICK": "200ms", "LTM_LOG_LEVEL": "debug"}
     full.update(env or {})
-    svc = Service(broker, "scheduler", env=full, data_dir=data_dir)
+    svc = Service(broker, "scheduler", env=full, data_dir=data_dir, start=False)
     test.addCleanup(svc.close)
+    svc.env["LTM_ACCOUNTS_FILE"] = write_accounts(svc.data_dir, accounts)
+    svc.start()
     svc.wait_log("mqtt connected")
     return svc
 
