@@ -302,6 +302,9 @@ static int handle_result(engine *e, const ltm_result *r, int64_t now)
                                    r->error_class, r->error, now);
     if (rc == LTM_OK && counted) {
         e->c.results_counted++;
+        ltm_info("result", "job_id", r->job_id, "attempt", LTM_INT(r->attempt), "status",
+                 ltm_result_status_name(r->status), "error_class", r->error_class, "worker",
+                 r->worker);
         rc = apply(e, &j, r, now);
     } else if (rc == LTM_OK) {
         e->c.results_ignored++;

@@ -230,6 +230,25 @@ class SchedulerTest(unittest.TestCase):
         ltmtest.sync(self.broker, self.watch, "scheduler", "ltm/results")
         self.assertEqual(len(self.watch.messages("ltm/jobs/post")), 2)
 
+    def test_result_sent_while_the_scheduler_is_down_waits_for_it(self):
+        data_dir = os.path.join(self._tmp(), "sched")
+        os.makedirs(data_dir)
+        sched = start_scheduler(self, self.broker, ACME, data_dir=data_dir)
+        job_id = self.post_now()
+        j1 = self.job(job_id, 1)
+        sched.kill()
+        answer(self.broker, j1, "published")  # queued in the scheduler's session
+        sched2 = start_scheduler(self, self.broker, ACME, data_dir=data_dir)
+        sched2.wait_log("result job_id=%s attempt=1 status=published" % job_id)
+
+        def state():
+            jobs = ltmctl_json(self, self.broker, "jobs")["jobs"]
+            return jobs[0]["state"] == "published" and jobs
+        jobs = ltmtest.wait_until(state, 10, "published after the restart")
+        self.assertEqual(len(jobs[0]["attempts"]), 1)
+        ltmtest.sync(self.broker, self.watch, "scheduler", "ltm/results")
+        self.assertEqual(len(self.watch.messages("ltm/jobs/post")), 1)
+
     def test_missed_slots_grace_and_daily_report_at_start(self):
         now = time.time()
         data_dir = os.path.join(self._tmp(), "sched")
