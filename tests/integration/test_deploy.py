@@ -146,6 +146,9 @@ class ComposeTest(unittest.TestCase):
                 self.assertEqual(svc["depends_on"]["broker"]["condition"], "service_healthy")
                 self.assertIn(svc["restart"], ("unless-stopped", "always", "on-failure"))
                 self.assertIn("test", svc["healthcheck"])
+                self.assertTrue(svc["read_only"])
+                self.assertEqual(svc["cap_drop"], ["ALL"])
+                self.assertIn("no-new-privileges:true", svc["security_opt"])
                 if name in SINGLE:
                     self.assertIn("LTM_INSTANCE", env)
                 else:
