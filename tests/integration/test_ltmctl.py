@@ -92,6 +92,21 @@ class LtmctlTest(unittest.TestCase):
         jobs = ltmtest.wait_until(published, 10, "published in the ledger")["jobs"]
         self.assertEqual(jobs[0]["attempts"][0]["outcome"], "published")
 
+    def test_story_with_the_real_story_publisher(self):
+        start_scheduler(self, self.broker, ACME)
+        publisher = Service(self.broker, "story-publisher")
+        self.addCleanup(publisher.close)
+        publisher.wait_log("mqtt connected")
+        ltmtest.sync(self.broker, self.watch, "story-publisher", "ltm/results")
+        out = ltmctl_json(self, self.broker, "story", "--account", "acme", "--image-url",
+                          "https://example.com/story.jpg")
+        self.assertTrue(out["job_id"].startswith("story:acme:ondemand:"), out)
+        job = self.watch.wait_for(is_job(out["job_id"], 1), topic="ltm/jobs/story").payload
+        self.assertEqual(job["image_url"], "https://example.com/story.jpg")
+        result = self.watch.wait_for(is_job(out["job_id"]), topic="ltm/results",
+                                     timeout=10).payload
+        self.assertEqual(result["status"], "published", result)
+
     def test_killed_poster_loses_no_job(self):
         start_scheduler(self, self.broker, ACME)
         poster = Service(self.broker, "poster")
