@@ -59,6 +59,9 @@ command -v openssl >/dev/null || die "openssl not found"
 umask 077
 mkdir -p -- "$outdir/broker" "$outdir/client"
 outdir=$(cd -- "$outdir" && pwd -P)
+# Certificates are public, keys are not: the directories are open, each
+# key file is mode 600 (whoever needs a key gets it by owner or group).
+chmod 755 "$outdir" "$outdir/broker" "$outdir/client"
 broker_dir=${broker_dir:-$outdir/broker}
 [[ $broker_dir != *[[:space:]]* ]] || die "the broker's directory must not contain white space: $broker_dir"
 
