@@ -130,6 +130,8 @@ class ComposeTest(unittest.TestCase):
                 self.assertTrue(os.access(os.path.join(BIN, binary), os.X_OK),
                                 "%s is not a built binary in %s" % (binary, BIN))
                 env = svc["environment"]
+                # var/accounts.env is empty here: account tokens have names
+                # of the operator's choosing (their token_env).
                 unread = set(env) - settings_of(name)
                 self.assertFalse(unread, "compose passes variables ltm-%s does not read "
                                  "(see its --help): %s" % (name, sorted(unread)))
@@ -153,6 +155,25 @@ class ComposeTest(unittest.TestCase):
                     self.assertIn("LTM_INSTANCE", env)
                 else:
                     self.assertNotIn("LTM_INSTANCE", env, "replicas need distinct ids")
+
+    def test_account_tokens_reach_only_the_publishing_workers(self):
+        self.prepare()
+        accounts_env = os.path.join(self.dir, "var", "accounts.env")
+        with open(accounts_env) as f:
+            original = f.read()
+        try:
+            with open(accounts_env, "a") as f:
+                f.write("ACME_LINKEDIN_TOKEN=token-value\n")
+            services = self.compose_config()["services"]
+        finally:
+            with open(accounts_env, "w") as f:
+                f.write(original)
+        for name in SERVICES:
+            env = services[name]["environment"]
+            if name in ("poster", "story-publisher"):
+                self.assertEqual(env.get("ACME_LINKEDIN_TOKEN"), "token-value", name)
+            else:
+                self.assertNotIn("ACME_LINKEDIN_TOKEN", env, name)
 
     def test_ltmctl_tool_runs_the_binary_with_its_own_user(self):
         self.prepare()
