@@ -28,7 +28,8 @@ static const char overview[] =
     "\n"
     "Exit codes: 0 done; 1 refused by the scheduler; 2 bad command line;\n"
     "3 no reply in time (is ltm-scheduler running?); 4 broker unreachable or\n"
-    "credentials refused; 78 a setting is missing or malformed.\n";
+    "credentials refused; with --wait, 5 the job failed for good and 6 it did\n"
+    "not finish in time; 78 a setting is missing or malformed.\n";
 
 void ltmctl_help(FILE *out, const char *command)
 {
@@ -37,7 +38,7 @@ void ltmctl_help(FILE *out, const char *command)
     } else if (strcmp(command, "post") == 0 || strcmp(command, "story") == 0) {
         fprintf(out,
                 "Usage: ltmctl %s --account NAME [--text TEXT | --prompt PROMPT]\n"
-                "                  [--image-url URL] [--at TIME]\n\n"
+                "                  [--image-url URL] [--at TIME] [--wait]\n\n"
                 "Creates an on-demand %s job for the account; the scheduler dispatches it\n"
                 "with the usual attempts, retries and lease, and records it in its ledger.\n"
                 "  --account NAME   an account of the accounts file (required)\n"
@@ -46,6 +47,8 @@ void ltmctl_help(FILE *out, const char *command)
                 "  --image-url URL  image to publish with it\n"
                 "  --at TIME        RFC 3339 instant (2026-11-25T09:00:00Z) or +DURATION\n"
                 "                   (+10m); default now\n"
+                "  --wait           wait for the outcome (mind --timeout: retries take time);\n"
+                "                   exit 0 published, 5 failed for good, 6 not finished in time\n"
                 "Prints the job id; `ltmctl jobs` shows its attempts.\n",
                 command, command);
     } else if (strcmp(command, "jobs") == 0) {
@@ -151,6 +154,9 @@ static int parse_command(int argc, char **argv, int i, int64_t now, ltmctl_args 
         }
         if (strcmp(a, "--json") == 0) {
             out->json = 1;
+        } else if (strcmp(a, "--wait") == 0 && (strcmp(cmd, "post") == 0 ||
+                                                 strcmp(cmd, "story") == 0)) {
+            out->wait = 1;
         } else if (positional && a[0] != '-' && !cJSON_GetObjectItem(req, "account")) {
             ltm_json_add_str(req, "account", a);
         } else if (option_allowed(cmd, a)) {

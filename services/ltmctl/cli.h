@@ -15,12 +15,15 @@ enum {
     LTMCTL_USAGE = 2,       /* bad command line */
     LTMCTL_NO_ANSWER = 3,   /* connected, but no reply in time (scheduler down?) */
     LTMCTL_NO_BROKER = 4,   /* could not connect to the broker */
+    LTMCTL_JOB_FAILED = 5,  /* --wait: the job ended without being published */
+    LTMCTL_NO_OUTCOME = 6,  /* --wait: accepted, but not finished within --timeout */
     LTMCTL_CONFIG = 78,     /* a setting (environment variable) is missing or malformed */
 };
 
 typedef struct {
     int help;               /* print help for `command` (or general) and exit 0 */
     int json;               /* print the raw reply */
+    int wait;               /* post/story: wait for the job's final outcome */
     int64_t timeout_ms;
     const char *command;    /* post, story, jobs, pause, resume */
     char *request_json;     /* owned; the request without request_id */
@@ -42,5 +45,14 @@ void ltmctl_help(FILE *out, const char *command);
 int ltmctl_print_reply(FILE *out, FILE *err, const char *command, const char *reply, size_t len);
 /* Exit code implied by a reply, for --json. */
 int ltmctl_reply_status(const char *reply, size_t len);
+
+/* The job id of an accepted post/story reply, copied into out; 0 when the
+ * reply has none. */
+int ltmctl_reply_job_id(const char *reply, size_t len, char *out, size_t size);
+
+/* For --wait: when payload (from ltm/results) is the final outcome of
+ * job_id, prints it (raw with json) and returns the exit code it implies
+ * (LTMCTL_OK or LTMCTL_JOB_FAILED); -1 when it is not. */
+int ltmctl_outcome(FILE *out, const char *payload, size_t len, const char *job_id, int json);
 
 #endif

@@ -92,6 +92,33 @@ static void usage_errors(void **state)
     ltmctl_args_clear(&a);
 }
 
+static void wait_outcomes(void **state)
+{
+    (void)state;
+    ltmctl_args a;
+    char err[300];
+    cJSON *r = parse(0, err, sizeof err, &a, "post", "--account", "acme", "--wait", NULL);
+    assert_true(a.wait);
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "jobs", "--wait", NULL);
+    ltmctl_args_clear(&a);
+    char id[64];
+    const char *reply = "{\"ok\":true,\"job_id\":\"post:acme:ondemand:r1\"}";
+    assert_int_equal(ltmctl_reply_job_id(reply, strlen(reply), id, sizeof id), 1);
+    assert_string_equal(id, "post:acme:ondemand:r1");
+    FILE *null = fopen("/dev/null", "w");
+    const char *retry = "{\"job_id\":\"post:acme:ondemand:r1\",\"status\":\"failed\",\"final\":false}";
+    const char *other = "{\"job_id\":\"post:x\",\"status\":\"published\",\"final\":true}";
+    const char *done = "{\"job_id\":\"post:acme:ondemand:r1\",\"status\":\"published\",\"final\":true}";
+    const char *failed = "{\"job_id\":\"post:acme:ondemand:r1\",\"status\":\"failed\",\"final\":true}";
+    assert_int_equal(ltmctl_outcome(null, retry, strlen(retry), id, 0), -1);
+    assert_int_equal(ltmctl_outcome(null, other, strlen(other), id, 0), -1);
+    assert_int_equal(ltmctl_outcome(null, done, strlen(done), id, 0), LTMCTL_OK);
+    assert_int_equal(ltmctl_outcome(null, failed, strlen(failed), id, 1), LTMCTL_JOB_FAILED);
+    fclose(null);
+}
+
 static void replies(void **state)
 {
     (void)state;
@@ -122,6 +149,7 @@ int main(void)
         cmocka_unit_test(post_request),
         cmocka_unit_test(jobs_pause_and_help),
         cmocka_unit_test(usage_errors),
+        cmocka_unit_test(wait_outcomes),
         cmocka_unit_test(replies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,7 +50,8 @@ typedef struct {
     ltm_mqtt_message *reply;
 } session;
 
-static int connect_broker(const ltm_config *cfg, const char *client_id, session *s)
+static int connect_broker(const ltm_config *cfg, const char *client_id, int results,
+                          session *s)
 {
     char err[256];
     ltm_mqtt_options o = {
@@ -71,6 +72,10 @@ static int connect_broker(const ltm_config *cfg, const char *client_id, session 
         fprintf(stderr, "ltmctl: setting LTM_MQTT_URL: %s\n", err);
         return LTMCTL_CONFIG;
     }
+    /* One subscribe packet for both: once the reply arrives, the results
+     * subscription is active too, before the job can have been dispatched. */
+    if (results)
+        ltm_mqtt_subscribe(s->mqtt, "ltm/results", 1);
     ltm_mqtt_subscribe(s->mqtt, s->reply_topic, 1);
     ltm_mqtt_connect(s->mqtt);
     return LTMCTL_OK;
@@ -89,9 +94,8 @@ static void wait_event(session *s, int64_t deadline, int64_t cap_ms)
 }
 
 /* Connects, sends the request until the reply comes or the deadline. */
-static int round_trip(session *s, const char *request, int64_t timeout_ms)
+static int round_trip(session *s, const char *request, int64_t deadline)
 {
-    int64_t deadline = ltm_mono_ms() + timeout_ms;
     int64_t next_send = 0;
     int ever_connected = 0;
     while (ltm_mono_ms() < deadline) {
@@ -104,12 +108,13 @@ static int round_trip(session *s, const char *request, int64_t timeout_ms)
             }
         }
         ltm_mqtt_message *m;
-        while ((m = ltm_mqtt_receive(s->mqtt)) != NULL) {
-            if (!s->reply && strcmp(m->topic, s->reply_topic) == 0) {
+        /* Stops at the reply: what follows it (results, for --wait) stays
+         * in the inbox for wait_outcome. */
+        while (!s->reply && (m = ltm_mqtt_receive(s->mqtt)) != NULL) {
+            if (strcmp(m->topic, s->reply_topic) == 0)
                 s->reply = m;
-            } else {
+            else
                 ltm_mqtt_message_free(m);
-            }
         }
         if (s->reply)
             return LTMCTL_OK;
@@ -118,20 +123,57 @@ static int round_trip(session *s, const char *request, int64_t timeout_ms)
     return ever_connected ? LTMCTL_NO_ANSWER : LTMCTL_NO_BROKER;
 }
 
+/* --wait: results of the job until its final outcome or the deadline. */
+static int wait_outcome(session *s, const char *job_id, int64_t deadline, int json)
+{
+    while (ltm_mono_ms() < deadline) {
+        int wait_ms = ltm_mqtt_service(s->mqtt);
+        ltm_mqtt_message *m;
+        while ((m = ltm_mqtt_receive(s->mqtt)) != NULL) {
+            int rc = strcmp(m->topic, "ltm/results") == 0
+                         ? ltmctl_outcome(stdout, m->payload, m->len, job_id, json)
+                         : -1;
+            ltm_mqtt_message_free(m);
+            if (rc >= 0)
+                return rc;
+        }
+        wait_event(s, deadline, wait_ms < 100 ? 100 : wait_ms);
+    }
+    fprintf(stderr, "ltmctl: %s accepted, but not finished within the timeout (see ltmctl jobs)\n",
+            job_id);
+    return LTMCTL_NO_OUTCOME;
+}
+
+static int print_reply(const ltmctl_args *args, const ltm_mqtt_message *reply)
+{
+    int rc;
+    if (args->json) {
+        fwrite(reply->payload, 1, reply->len, stdout);
+        fputc('\n', stdout);
+        rc = ltmctl_reply_status(reply->payload, reply->len);
+    } else {
+        rc = ltmctl_print_reply(stdout, stderr, args->command, reply->payload, reply->len);
+    }
+    fflush(stdout); /* with --wait, a script reads the job id before the outcome */
+    return rc;
+}
+
 static int run(const ltmctl_args *args, const ltm_config *cfg)
 {
-    char request_id[33], client_id[48];
+    char request_id[33], client_id[48], job_id[256];
     if (random_id(request_id) != 0) {
         fprintf(stderr, "ltmctl: no random bytes for a request id\n");
         return LTMCTL_NO_BROKER;
     }
+    int64_t deadline = ltm_mono_ms() + args->timeout_ms;
     snprintf(client_id, sizeof client_id, "ltmctl-%.16s", request_id);
     session s = {.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
     snprintf(s.reply_topic, sizeof s.reply_topic, "ltm/replies/%s", request_id);
     char *request = ltmctl_request(args->request_json, request_id);
-    int rc = !request || s.wake_fd < 0 ? LTMCTL_CONFIG : connect_broker(cfg, client_id, &s);
+    int rc = !request || s.wake_fd < 0 ? LTMCTL_CONFIG
+                                       : connect_broker(cfg, client_id, args->wait, &s);
     if (rc == LTMCTL_OK)
-        rc = round_trip(&s, request, args->timeout_ms);
+        rc = round_trip(&s, request, deadline);
     if (rc == LTMCTL_NO_BROKER)
         fprintf(stderr, "ltmctl: cannot connect to the broker at %s as %s (check LTM_MQTT_URL "
                         "and the credentials)\n",
@@ -139,13 +181,11 @@ static int run(const ltmctl_args *args, const ltm_config *cfg)
     else if (rc == LTMCTL_NO_ANSWER)
         fprintf(stderr, "ltmctl: no reply from ltm-scheduler within %lld ms (is it running?)\n",
                 (long long)args->timeout_ms);
-    if (rc == LTMCTL_OK && args->json) {
-        fwrite(s.reply->payload, 1, s.reply->len, stdout);
-        fputc('\n', stdout);
-        rc = ltmctl_reply_status(s.reply->payload, s.reply->len);
-    } else if (rc == LTMCTL_OK) {
-        rc = ltmctl_print_reply(stdout, stderr, args->command, s.reply->payload, s.reply->len);
-    }
+    if (rc == LTMCTL_OK)
+        rc = print_reply(args, s.reply);
+    if (rc == LTMCTL_OK && args->wait &&
+        ltmctl_reply_job_id(s.reply->payload, s.reply->len, job_id, sizeof job_id))
+        rc = wait_outcome(&s, job_id, deadline, args->json);
     ltm_mqtt_message_free(s.reply);
     if (s.mqtt)
         ltm_mqtt_disconnect(s.mqtt, 1000);

@@ -85,3 +85,40 @@ int ltmctl_print_reply(FILE *out, FILE *err, const char *command, const char *re
     cJSON_Delete(o);
     return rc;
 }
+
+int ltmctl_reply_job_id(const char *reply, size_t len, char *out, size_t size)
+{
+    cJSON *o = cJSON_ParseWithLength(reply, len);
+    const char *id = o ? str(o, "job_id") : "";
+    int found = id[0] != '\0';
+    snprintf(out, size, "%s", id);
+    cJSON_Delete(o);
+    return found;
+}
+
+int ltmctl_outcome(FILE *out, const char *payload, size_t len, const char *job_id, int json)
+{
+    cJSON *o = cJSON_ParseWithLength(payload, len);
+    if (!o || strcmp(str(o, "job_id"), job_id) != 0) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    const char *status = str(o, "status");
+    int success = strcmp(status, "published") == 0 || strcmp(status, "duplicate") == 0;
+    if (!success && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "final"))) {
+        cJSON_Delete(o); /* a failed attempt that will be retried */
+        return -1;
+    }
+    if (json) {
+        fwrite(payload, 1, len, out);
+        fputc('\n', out);
+    } else if (success) {
+        fprintf(out, "%s %s by attempt %d%s%s\n", job_id, status, num(o, "attempt"),
+                str(o, "remote_id")[0] ? ": " : "", str(o, "remote_id"));
+    } else {
+        fprintf(out, "%s %s after attempt %d: %s%s%s\n", job_id, status, num(o, "attempt"),
+                str(o, "error_class"), str(o, "error")[0] ? ": " : "", str(o, "error"));
+    }
+    cJSON_Delete(o);
+    return success ? LTMCTL_OK : LTMCTL_JOB_FAILED;
+}

@@ -75,8 +75,10 @@ class LtmctlTest(unittest.TestCase):
         poster.wait_log("mqtt connected")
         ltmtest.sync(self.broker, self.watch, "poster", "ltm/results")
         code, out, err = ltmctl(self.broker, "post", "--account", "acme", "--text",
-                                "Hello from ltmctl")
+                                "Hello from ltmctl", "--wait")
         self.assertEqual(code, 0, err)
+        self.assertRegex(out.splitlines()[1], r"^post:acme:ondemand:\S+ published by attempt 1: "
+                                              r"sandbox:post:acme:ondemand:")
         job_id = out.split()[0]
         self.assertTrue(job_id.startswith("post:acme:ondemand:"), out)
         result = self.watch.wait_for(is_job(job_id), topic="ltm/results", timeout=10).payload

@@ -167,7 +167,12 @@ class SchedulerTest(unittest.TestCase):
 
     def test_three_failures_produce_one_final_result(self):
         start_scheduler(self, self.broker, ACME)
-        job_id = self.post_now()
+        env = dict(os.environ, **self.broker.env_for("ltmctl"))
+        waiting = subprocess.Popen(
+            [binary("ltmctl"), "--json", "--timeout", "30s", "post", "--account", "acme",
+             "--text", "doomed", "--wait"], env=env, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: waiting.poll() is None and waiting.kill())
+        job_id = json.loads(waiting.stdout.readline())["job_id"]
         for attempt in (1, 2, 3):
             j = self.job(job_id, attempt)
             answer(self.broker, j, "failed", retryable=True, error_class="server", final=False)
@@ -180,6 +185,11 @@ class SchedulerTest(unittest.TestCase):
         self.assertIn("3 attempts failed", final["error"])
         ltmtest.sync(self.broker, self.watch, "scheduler", "ltm/results")
         self.assertEqual(len(self.watch.messages("ltm/jobs/post")), 3)
+        # ltmctl --wait saw the same final result and exits 5.
+        self.assertEqual(waiting.wait(timeout=20), 5)
+        outcome = json.loads(waiting.stdout.read())
+        waiting.stdout.close()
+        self.assertEqual((outcome["job_id"], outcome["final"]), (job_id, True))
 
     def test_lease_expiry_when_the_worker_vanishes(self):
         start_scheduler(self, self.broker, ACME, env={"LTM_LEASE": "1500ms"})
