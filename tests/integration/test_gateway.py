@@ -151,6 +151,9 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(list(failing_checks(health)), ["poster"])
         self.assertTrue(failing_checks(health)["poster"].startswith("offline"), health)
         self.assertEqual(health["services"]["poster"], "offline")
+        gw.wait_for("/metrics", lambda c, b: 'ltm_service_up{service="poster"} 0' in b and
+                    'ltm_service_replicas{service="poster",state="offline"} 2' in b and
+                    "ltm_health_ok 0" in b, "the poster down in /metrics")
 
         # Back again.
         self.service("poster", "t1")
