@@ -13,7 +13,6 @@ struct ltm_pubstore {
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
     "CREATE TABLE IF NOT EXISTS publications ("
     " job_id TEXT PRIMARY KEY,"
     " state TEXT NOT NULL CHECK (state IN ('sending','published')),"
@@ -42,7 +41,8 @@ void ltm_pubstore_close(ltm_pubstore *s)
     free(s);
 }
 
-int ltm_pubstore_open(const char *path, ltm_pubstore **out, char *err, size_t err_size)
+int ltm_pubstore_open(const char *path, int full_sync, ltm_pubstore **out, char *err,
+                      size_t err_size)
 {
     ltm_pubstore *s = calloc(1, sizeof *s);
     if (!s) {
@@ -55,6 +55,9 @@ int ltm_pubstore_open(const char *path, ltm_pubstore **out, char *err, size_t er
         rc = sqlite3_busy_timeout(s->db, 5000);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                          NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db,
                                 "SELECT state, channel, remote_id, ref, text, updated_ms "

@@ -28,6 +28,9 @@ const ltm_setting ltm_worker_settings[] = {
      "connect timeout of every HTTP call"},
     {"LTM_HTTP_TIMEOUT", LTM_SET_DURATION, "30s", 0, 100, 600000, NULL,
      "total timeout of every HTTP call"},
+    {"LTM_DB_SYNC", LTM_SET_ENUM, "normal", 0, 0, 0, "normal|full",
+     "de-duplication database commits: normal survives a crash of the worker, full also a "
+     "power loss (and costs an fsync per write)"},
     {"LTM_PUBLISHED_RETENTION", LTM_SET_DURATION, "30d", 0, 3600000, 3650 * DAY_MS, NULL,
      "how long a publication is remembered for de-duplication"},
     {"OPENAI_API_KEY", LTM_SET_STRING, NULL, LTM_SETTING_SECRET, 0, 0, NULL,
@@ -191,7 +194,8 @@ static int open_files(ltm_worker *w)
              ltm_job_kind_name(w->def.kind));
     snprintf(db, sizeof db, "%.4000s/%s-publications.db", ltm_service_data_dir(w->svc),
              ltm_service_name(w->svc));
-    int rc = ltm_pubstore_open(db, &w->store, err, sizeof err);
+    const char *sync = ltm_config_str(ltm_service_config(w->svc), "LTM_DB_SYNC");
+    int rc = ltm_pubstore_open(db, strcmp(sync, "full") == 0, &w->store, err, sizeof err);
     if (rc != LTM_OK)
         fprintf(stderr, "ltm-%s: cannot open the publication database %s\n",
                 ltm_service_name(w->svc), err);
@@ -291,14 +295,24 @@ static void publish_detail(ltm_worker *w)
     ltm_service_set_detail(w->svc, detail);
 }
 
-static void loop_once(ltm_worker *w, int accept_jobs)
+void ltm_worker_refill(ltm_worker *w)
 {
+    /* An attempt that ends synchronously (sandbox, a re-reported job) calls
+     * back in here; the outer call's loop picks up where it left off. */
+    if (w->refilling || !w->accepting)
+        return;
+    w->refilling = 1;
     ltm_mqtt_message *m;
-    while (accept_jobs && w->active_count < w->inflight_limit &&
-           (m = ltm_service_next(w->svc)) != NULL) {
+    while (w->active_count < w->inflight_limit && (m = ltm_service_next(w->svc)) != NULL) {
         ltm_worker_handle(w, m);
         ltm_mqtt_message_free(m);
     }
+    w->refilling = 0;
+}
+
+static void loop_once(ltm_worker *w)
+{
+    ltm_worker_refill(w);
     int timeout = ltm_service_tick(w->svc);
     int timers = run_timers(w);
     if (timers < timeout)
@@ -325,8 +339,9 @@ int ltm_worker_run(ltm_worker *w)
     ltm_service_subscribe(svc, filter, 1);
     ltm_service_start(svc);
     uint64_t seen = 0;
+    w->accepting = 1;
     while (ltm_service_running(svc)) {
-        loop_once(w, 1);
+        loop_once(w);
         uint64_t done = w->published + w->failed + w->unconfirmed + w->duplicates;
         if (done != seen) {
             seen = done;
@@ -338,8 +353,9 @@ int ltm_worker_run(ltm_worker *w)
     int64_t deadline = ltm_mono_ms() + w->drain_timeout_ms;
     if (w->active_count)
         ltm_info("draining jobs in flight", "count", LTM_INT(w->active_count));
+    w->accepting = 0;
     while (w->active_count && ltm_mono_ms() < deadline)
-        loop_once(w, 0);
+        loop_once(w);
     if (w->active_count)
         ltm_warn("jobs abandoned at shutdown; the scheduler re-dispatches them after their lease",
                  "count", LTM_INT(w->active_count));

@@ -113,6 +113,7 @@ static void finish(attempt *a)
     for (size_t i = 0; i < a->extra_count; i++)
         publish_result(a, a->extra_attempts[i], o);
     attempt_free(a);
+    ltm_worker_refill(w);
 }
 
 static int64_t stage_elapsed(attempt *a)

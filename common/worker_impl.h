@@ -31,6 +31,8 @@ struct ltm_worker {
     size_t secret_count;
     attempt *active;
     size_t active_count;
+    int accepting;            /* 0 while draining at shutdown */
+    int refilling;            /* guards ltm_worker_refill against re-entry */
     uint64_t published, failed, unconfirmed, duplicates, rereported, joined;
 };
 
@@ -49,5 +51,10 @@ struct attempt {
 
 /* worker_attempt.c: takes one message off the inbox (DLQ when undecodable). */
 void ltm_worker_handle(ltm_worker *w, const ltm_mqtt_message *m);
+
+/* worker.c: starts jobs from the inbox while there is room. Called from the
+ * loop and whenever an attempt ends, so a freed slot is used at once instead
+ * of after every other completion of the same poll round. */
+void ltm_worker_refill(ltm_worker *w);
 
 #endif

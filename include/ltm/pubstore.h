@@ -12,8 +12,11 @@
  *   removed when the channel answered definitely: one still there at the next
  *   attempt means the outcome is unknown (crash, lost answer), so the worker
  *   checks the channel before it sends again.
- * Commits are synchronous (WAL, synchronous=FULL): a row is on disk before
- * the request it guards is sent. */
+ * Every write is committed before the request it guards is sent. With
+ * full_sync each commit is also fsynced (SQLite synchronous=FULL) and
+ * survives a power loss; without it (synchronous=NORMAL in WAL mode) it
+ * survives a crash of the process but not of the machine, at a fraction of
+ * the cost (docs/benchmarks/publishing.md has the figures). */
 
 typedef struct ltm_pubstore ltm_pubstore;
 
@@ -31,7 +34,8 @@ typedef struct {
 void ltm_pub_record_clear(ltm_pub_record *r);
 
 /* Opens or creates the database; err gets SQLite's message. */
-int ltm_pubstore_open(const char *path, ltm_pubstore **out, char *err, size_t err_size);
+int ltm_pubstore_open(const char *path, int full_sync, ltm_pubstore **out, char *err,
+                      size_t err_size);
 void ltm_pubstore_close(ltm_pubstore *store);
 
 /* 0 with out->state LTM_PUB_NONE when the job is unknown; LTM_EDB on error. */

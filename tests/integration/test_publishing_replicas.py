@@ -9,9 +9,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fakes"))
 
 import ltmtest  # noqa: E402
-from apibase import hang  # noqa: E402
+from apibase import answer, hang  # noqa: E402
 from ltmservice import Service  # noqa: E402
-from publishing import PublishingCase, accounts, job  # noqa: E402
+from publishing import PublishingCase, accounts, job, wait_consuming  # noqa: E402
 
 
 class ReplicasTest(PublishingCase):
@@ -42,7 +42,7 @@ class RestartTest(PublishingCase):
         svc = Service(self.broker, "poster", env=self.env(path), data_dir=data_dir)
         self.addCleanup(self.check_worker, svc)
         svc.wait_log("mqtt connected")
-        ltmtest.sync(self.broker, self.watch, "poster", "ltm/results")
+        wait_consuming(self.broker, self.watch, "poster", "t1")
         return svc
 
     def killed_while_sending(self, job_id):
@@ -70,6 +70,17 @@ class RestartTest(PublishingCase):
         self.assertEqual(r["status"], "published", r)
         self.assertEqual(len(self.li.posts), 1)
         self.assertEqual(len(self.li.calls("recent")), 1)
+
+    def test_sigterm_lets_the_jobs_in_flight_finish(self):
+        data_dir = os.path.join(self.tmp, "poster-data")
+        os.makedirs(data_dir)
+        poster = self.start(data_dir)
+        self.li.script("post", answer(201, b"", {"x-restli-id": "urn:li:share:42"}, delay=1.0))
+        self.send(job("drain-1", text="In flight at SIGTERM."))
+        ltmtest.wait_until(lambda: self.li.calls("post"), 10, "the publish request")
+        self.assertEqual(poster.stop(), 0)  # in a sanitizer build, also no leak report
+        r = self.result("drain-1")
+        self.assertEqual((r["status"], r["remote_id"]), ("published", "urn:li:share:42"), r)
 
 
 if __name__ == "__main__":

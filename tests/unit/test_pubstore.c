@@ -38,7 +38,7 @@ static void lifecycle_survives_reopen(void **state)
     (void)state;
     ltm_pubstore *s = NULL;
     char err[256];
-    assert_int_equal(ltm_pubstore_open(path, &s, err, sizeof err), LTM_OK);
+    assert_int_equal(ltm_pubstore_open(path, 1, &s, err, sizeof err), LTM_OK);
     ltm_pub_record r;
     assert_int_equal(ltm_pubstore_get(s, "j1", &r), LTM_OK);
     assert_int_equal(r.state, LTM_PUB_NONE);
@@ -47,7 +47,7 @@ static void lifecycle_survives_reopen(void **state)
     assert_int_equal(ltm_pubstore_forget(s, "j2"), LTM_OK);
     ltm_pubstore_close(s);
 
-    assert_int_equal(ltm_pubstore_open(path, &s, err, sizeof err), LTM_OK);
+    assert_int_equal(ltm_pubstore_open(path, 0, &s, err, sizeof err), LTM_OK);
     assert_int_equal(ltm_pubstore_get(s, "j1", &r), LTM_OK);
     assert_int_equal(r.state, LTM_PUB_SENDING);
     assert_string_equal(r.channel, "instagram");
@@ -79,7 +79,7 @@ static void unwritable_path_is_an_error(void **state)
     (void)state;
     ltm_pubstore *s = NULL;
     char err[256] = "";
-    assert_int_equal(ltm_pubstore_open("/nonexistent-dir/x/p.db", &s, err, sizeof err), LTM_EDB);
+    assert_int_equal(ltm_pubstore_open("/nonexistent-dir/x/p.db", 0, &s, err, sizeof err), LTM_EDB);
     assert_null(s);
     assert_non_null(strstr(err, "/nonexistent-dir/x/p.db"));
 }

@@ -7,7 +7,9 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import unittest
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -39,6 +41,29 @@ def job(job_id, kind="post", account="acme", attempt=1, max_attempts=3, **extra)
          "dispatched_at": "2026-11-27T12:00:00.010Z"}
     j.update(extra)
     return j
+
+
+def wait_consuming(broker, watch, service, instance, timeout=10.0):
+    """Returns once the worker's shared subscription delivers to it: "mqtt
+    connected" comes before the SUBACK, and a job published before it is
+    routed nowhere. Sends undecodable probes until one comes back from this
+    replica on ltm/dlq."""
+    kind = "story" if service == "story-publisher" else "post"
+    deadline = time.monotonic() + timeout
+    probe = "warmup-" + uuid.uuid4().hex
+    since = watch.mark()
+
+    def mine(m):
+        p = m.payload
+        return isinstance(p, dict) and p.get("instance") == instance and \
+            probe in str(p.get("payload", ""))
+    while True:
+        ltmtest.publish(broker, "scheduler", "ltm/jobs/" + kind, {"warmup": probe})
+        try:
+            return watch.wait_for(mine, topic="ltm/dlq", since=since, timeout=0.3)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
 
 
 def accounts(**by_name):
@@ -92,7 +117,8 @@ class PublishingCase(unittest.TestCase):
              "LTM_REPLICATE_BASE_URL": self.rep.url, "LTM_RAPIDAPI_BASE_URL": self.ra.url,
              "LTM_HTTP_TIMEOUT": "1500ms", "LTM_HTTP_CONNECT_TIMEOUT": "1s",
              "LTM_REPLICATE_POLL_INTERVAL": "50ms", "LTM_INSTAGRAM_POLL_INTERVAL": "50ms",
-             "LTM_INSTAGRAM_CONTAINER_TIMEOUT": "3s", "LTM_REPLICATE_TIMEOUT": "5s"}
+             "LTM_INSTAGRAM_CONTAINER_TIMEOUT": "3s", "LTM_REPLICATE_TIMEOUT": "5s",
+             "LTM_WORKER_DRAIN_TIMEOUT": "3s"}
         e.update(SECRETS)
         e.update(extra)
         return e
@@ -102,11 +128,14 @@ class PublishingCase(unittest.TestCase):
         svc = Service(self.broker, name, env=self.env(path, **extra), instance=instance)
         self.addCleanup(self.check_worker, svc)
         svc.wait_log("mqtt connected")
-        ltmtest.sync(self.broker, self.watch, name, "ltm/results")
+        wait_consuming(self.broker, self.watch, name, instance)
         self.workers.append(svc)
         return svc
 
     def check_worker(self, svc):
+        # A clean stop, so a sanitizer build reports leaks into the log.
+        if svc.running():
+            self.assertEqual(svc.stop(), 0, svc.log())
         log = svc.log()
         svc.close()
         for name, value in SECRETS.items():
