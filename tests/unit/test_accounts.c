@@ -142,6 +142,23 @@ static void resolve_reads_tokens_and_names_missing_ones(void **state)
     ltm_accounts_free(a);
 }
 
+static void example_files_are_valid(void **state)
+{
+    (void)state;
+    const char *files[] = {LTM_FIXTURES_DIR "/../../config/accounts.example.json",
+                           LTM_FIXTURES_DIR "/../../config/accounts.live.example.json"};
+    for (size_t i = 0; i < 2; i++) {
+        for (int kind = LTM_JOB_POST; kind <= LTM_JOB_STORY; kind++) {
+            ltm_accounts *a = NULL;
+            char err[400] = "";
+            if (ltm_accounts_load(files[i], (ltm_job_kind)kind, &a, err, sizeof err) != LTM_OK)
+                fail_msg("%s", err);
+            assert_true(a->count >= 1);
+            ltm_accounts_free(a);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +167,7 @@ int main(void)
         cmocka_unit_test(errors_name_account_and_field),
         cmocka_unit_test(parse_rejects_bad_fields),
         cmocka_unit_test(resolve_reads_tokens_and_names_missing_ones),
+        cmocka_unit_test(example_files_are_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
