@@ -92,7 +92,10 @@ class GatewayPageTest(unittest.TestCase):
         poster = ltmservice.Service(self.broker, "poster",
                                     env={"LTM_HEARTBEAT_INTERVAL": "300ms"})
         self.addCleanup(poster.close)
-        gw.publish_status(self.broker, "scheduler", "s1", state="offline")
+        detail = {"next_due": [{"kind": "post", "account": "acme",
+                                "at": "2026-11-26T08:00:00.000Z"}],
+                  "pending": 2, "in_flight": 1, "retries": 3}
+        gw.publish_status(self.broker, "scheduler", "s1", state="offline", detail=detail)
         alert = {"key": "host.disk", "state": "firing", "severity": "critical",
                  "summary": "Disk / at 95% above 90%", "source": "sysmonitor",
                  "value": 95.0, "threshold": 90, "since": gw.iso(), "at": gw.iso()}
@@ -123,6 +126,9 @@ class GatewayPageTest(unittest.TestCase):
         self.assertIn("critical", page.by_id.get("alerts", ""))
         results = [row for row in page.rows.get("results", []) if row]
         self.assertEqual(results[0][1:4], ["post", "acme", "published"])
+        self.assertIn("pending 2 · in flight 1 · retries 3", page.by_id.get("scheduler", ""))
+        due = [row for row in page.rows.get("next_due", []) if row]
+        self.assertEqual(due[0][1:], ["post", "acme"])
         gauges = page.by_id.get("gauges", "")
         for text in ("CPU", "42.5 %", "Memory", "61.0 %", "Disk /", "95.0 %", "Load (1 min)", "1.50"):
             self.assertIn(text, gauges)
