@@ -177,6 +177,8 @@ static int parse_command(int argc, char **argv, int i, int64_t now, ltmctl_args 
                                            : "ltmctl %s: --account is required", cmd);
     if (cJSON_GetObjectItem(req, "text") && cJSON_GetObjectItem(req, "prompt"))
         return usage(err, size, "ltmctl %s: give --text or --prompt, not both", cmd);
+    if (strcmp(cmd, "jobs") == 0 && !cJSON_GetObjectItem(req, "since"))
+        return add_option(req, "--since", "24h", now, err, size);
     return 0;
 }
 

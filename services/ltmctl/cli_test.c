@@ -55,6 +55,10 @@ static void jobs_pause_and_help(void **state)
     assert_int_equal(cJSON_GetObjectItem(r, "limit")->valueint, 5);
     cJSON_Delete(r);
     ltmctl_args_clear(&a);
+    r = parse(0, err, sizeof err, &a, "jobs", NULL);
+    assert_string_equal(cJSON_GetObjectItem(r, "since")->valuestring, "2025-11-24T09:00:00.000Z");
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
     r = parse(0, err, sizeof err, &a, "pause", "acme", NULL);
     assert_string_equal(cJSON_GetObjectItem(r, "account")->valuestring, "acme");
     cJSON_Delete(r);

@@ -145,8 +145,13 @@ static void handle(app *a, const ltm_mqtt_message *m)
 static void loop(app *a, int64_t tick_ms)
 {
     int64_t next_detail = 0;
+    int failing = 0;
     while (ltm_service_running(a->svc)) {
         int64_t wait = engine_next_wake(a->eng, ltm_now_ms(), tick_ms);
+        /* A ledger that keeps failing (disk full, I/O error) is retried once
+         * a tick, not in a tight loop of errors. */
+        if (failing && wait < tick_ms)
+            wait = tick_ms;
         ltm_service_wait(a->svc, (int)wait);
         ltm_mqtt_message *m;
         while ((m = ltm_service_next(a->svc)) != NULL) {
@@ -155,7 +160,8 @@ static void loop(app *a, int64_t tick_ms)
         }
         int64_t start = ltm_mono_ms();
         int rc = engine_run(a->eng, ltm_now_ms());
-        if (rc != LTM_OK)
+        failing = rc != LTM_OK;
+        if (failing)
             ltm_service_count_error(a->svc);
         ltm_service_observe(a->svc, "dispatch", ltm_mono_ms() - start, rc == LTM_OK);
         if (ltm_mono_ms() >= next_detail) {
