@@ -189,9 +189,11 @@ static void by_status(ltm_api api, const ltm_http_response *r, const char *accou
 {
     const char *who = ltm_api_name(api);
     long s = r->status;
-    if (s == 401 || s == 403)
+    if ((s == 401 || s == 403) && account)
         ltm_outcome_fail(o, "auth", 0, "%s refused the credentials of account %s (%ld): %s", who,
-                         account ? account : "-", s, msg);
+                         account, s, msg);
+    else if (s == 401 || s == 403)
+        ltm_outcome_fail(o, "auth", 0, "%s refused the API key (%ld): %s", who, s, msg);
     else if (s == 402)
         ltm_outcome_fail(o, "quota", 0, "%s: payment required (402): %s", who, msg);
     else if (s == 429 || s == 408)

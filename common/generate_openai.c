@@ -137,7 +137,8 @@ static void on_answer(void *ctx, const ltm_http_response *r)
 {
     ltm_task *t = ctx;
     if (!ltm_http_ok(r)) {
-        ltm_classify_failure(LTM_API_OPENAI, 0, r, t->job->account, &t->outcome);
+        /* One key for every account: naming the account would mislead. */
+        ltm_classify_failure(LTM_API_OPENAI, 0, r, NULL, &t->outcome);
         ltm_task_finish(t);
         return;
     }

@@ -82,7 +82,7 @@ static void on_prediction(void *ctx, const ltm_http_response *r)
 {
     ltm_task *t = ctx;
     if (!ltm_http_ok(r)) {
-        ltm_classify_failure(LTM_API_REPLICATE, 0, r, t->job->account, &t->outcome);
+        ltm_classify_failure(LTM_API_REPLICATE, 0, r, NULL, &t->outcome);
         ltm_task_finish(t);
         return;
     }

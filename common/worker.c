@@ -31,6 +31,9 @@ const ltm_setting ltm_worker_settings[] = {
     {"LTM_DB_SYNC", LTM_SET_ENUM, "normal", 0, 0, 0, "normal|full",
      "de-duplication database commits: normal survives a crash of the worker, full also a "
      "power loss (and costs an fsync per write)"},
+    {"LTM_QUOTA_PAUSE", LTM_SET_DURATION, "1h", 0, 0, 31 * DAY_MS, NULL,
+     "after an exhausted-quota answer, how long later jobs fail at once instead of calling "
+     "(0: never pause)"},
     {"LTM_PUBLISHED_RETENTION", LTM_SET_DURATION, "30d", 0, 3600000, 3650 * DAY_MS, NULL,
      "how long a publication is remembered for de-duplication"},
     {"OPENAI_API_KEY", LTM_SET_STRING, NULL, LTM_SETTING_SECRET, 0, 0, NULL,
@@ -214,6 +217,7 @@ int ltm_worker_new(ltm_service *svc, const ltm_worker_def *def, ltm_worker **out
     w->inflight_limit = (size_t)ltm_config_int(c, "LTM_WORKER_INFLIGHT");
     w->drain_timeout_ms = ltm_config_int(c, "LTM_WORKER_DRAIN_TIMEOUT");
     w->retention_ms = ltm_config_int(c, "LTM_PUBLISHED_RETENTION");
+    w->quota_pause_ms = ltm_config_int(c, "LTM_QUOTA_PAUSE");
     int rc = check_settings(w);
     if (rc == LTM_OK && (rc = ltm_http_new(&w->http)) != LTM_OK)
         fprintf(stderr, "ltm-%s: cannot start libcurl\n", ltm_service_name(svc));

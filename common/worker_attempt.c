@@ -19,10 +19,26 @@ enum { STAGE_RECOVER, STAGE_GENERATE, STAGE_IMAGE, STAGE_PUBLISH, STAGE_VERIFY }
 static void start_text(attempt *a);
 static void start_image(attempt *a);
 static void start_publish(attempt *a);
+static void note_quota(attempt *a);
 
 static ltm_channel_type channel_type(const attempt *a)
 {
     return a->task.channel ? a->task.channel->type : LTM_CHANNEL_SANDBOX;
+}
+
+/* A text cut to fit a buffer may end inside a UTF-8 sequence: drop the
+ * partial character so the result stays valid JSON text. */
+static void utf8_trim_partial(char *s)
+{
+    size_t n = strlen(s), start = n;
+    while (start > 0 && ((unsigned char)s[start - 1] & 0xC0) == 0x80)
+        start--;
+    if (start == 0 || (unsigned char)s[start - 1] < 0xC0)
+        return;
+    unsigned char lead = (unsigned char)s[start - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (n - (start - 1) < need)
+        s[start - 1] = '\0';
 }
 
 /* Error texts may quote an API's answer; an API may echo what it was sent. */
@@ -36,6 +52,7 @@ static void scrub(const ltm_worker *w, char *text, size_t size)
             snprintf(hit, size - (size_t)(hit - text), "[redacted]%s", rest);
         }
     }
+    utf8_trim_partial(text);
 }
 
 static int is_final(const ltm_job *job, const ltm_outcome *o)
@@ -103,6 +120,7 @@ static void finish(attempt *a)
     ltm_worker *w = a->w;
     ltm_outcome *o = &a->task.outcome;
     scrub(w, o->error, sizeof o->error);
+    note_quota(a);
     switch (o->status) {
     case LTM_RESULT_PUBLISHED: w->published++; break;
     case LTM_RESULT_UNCONFIRMED: w->unconfirmed++; break;
@@ -124,6 +142,64 @@ static int64_t stage_elapsed(attempt *a)
 }
 
 static int stage_ok(const attempt *a) { return a->task.outcome.status == LTM_RESULT_PUBLISHED; }
+
+/* ---- exhausted quotas ---------------------------------------------------- */
+
+/* After a quota answer the same call would fail the same way until a person
+ * acts or the provider's period resets: later jobs fail at once (class quota)
+ * instead of spending requests, for LTM_QUOTA_PAUSE. OpenAI and Replicate
+ * quotas belong to the key, a channel's to the account. */
+static const char *pause_key(const attempt *a, int stage, char *buf, size_t size)
+{
+    if (stage == STAGE_GENERATE)
+        return "openai";
+    if (stage == STAGE_IMAGE)
+        return "replicate";
+    snprintf(buf, size, "publish:%s", a->job.account);
+    return buf;
+}
+
+static int paused(attempt *a, int stage)
+{
+    ltm_worker *w = a->w;
+    char buf[96];
+    const char *key = pause_key(a, stage, buf, sizeof buf);
+    int64_t now = ltm_mono_ms();
+    for (size_t i = 0; i < sizeof w->pauses / sizeof w->pauses[0]; i++) {
+        if (w->pauses[i].until_mono > now && strcmp(w->pauses[i].key, key) == 0) {
+            ltm_outcome_fail(&a->task.outcome, "quota", 0,
+                             "not sent: quota exhausted on an earlier job (%s); paused for "
+                             "LTM_QUOTA_PAUSE", w->pauses[i].why);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void note_quota(attempt *a)
+{
+    ltm_worker *w = a->w;
+    const ltm_outcome *o = &a->task.outcome;
+    if (!o->error_class || strcmp(o->error_class, "quota") != 0 || !w->quota_pause_ms ||
+        strncmp(o->error, "not sent:", 9) == 0)
+        return;
+    char buf[96];
+    const char *key = pause_key(a, a->stage, buf, sizeof buf);
+    size_t slot = 0;
+    int64_t now = ltm_mono_ms();
+    for (size_t i = 0; i < sizeof w->pauses / sizeof w->pauses[0]; i++) {
+        if (strcmp(w->pauses[i].key, key) == 0 || w->pauses[i].until_mono <= now) {
+            slot = i;
+            break;
+        }
+    }
+    snprintf(w->pauses[slot].key, sizeof w->pauses[slot].key, "%s", key);
+    snprintf(w->pauses[slot].why, sizeof w->pauses[slot].why, "%.200s", o->error);
+    utf8_trim_partial(w->pauses[slot].why);
+    w->pauses[slot].until_mono = now + w->quota_pause_ms;
+    ltm_warn("quota exhausted: later jobs fail at once until the pause ends", "job_id",
+             a->job.job_id, "scope", key, "pause_ms", LTM_INT(w->quota_pause_ms));
+}
 
 static void record_published(attempt *a)
 {
@@ -239,6 +315,10 @@ static void start_publish(attempt *a)
     a->stage = STAGE_PUBLISH;
     stage_elapsed(a);
     ltm_task_reset_stage(&a->task);
+    if (ops->type != LTM_CHANNEL_SANDBOX && paused(a, STAGE_PUBLISH)) {
+        finish(a);
+        return;
+    }
     a->task.done = after_publish;
     a->task.before_publish = before_publish;
     ops->publish(&a->task);
@@ -275,6 +355,10 @@ static void start_image(attempt *a)
     if (a->job.image_url) {
         t->image_url = strdup(a->job.image_url);
     } else if (src && src->prompt && a->w->env.replicate_token) {
+        if (paused(a, STAGE_IMAGE)) {
+            finish(a);
+            return;
+        }
         t->done = after_image;
         ltm_replicate_image(t, src->prompt);
         return;
@@ -326,6 +410,10 @@ static void start_text(attempt *a)
         after_text(t);
     } else if (a->job.kind == LTM_JOB_POST) {
         a->stage = STAGE_GENERATE;
+        if (paused(a, STAGE_GENERATE)) {
+            finish(a);
+            return;
+        }
         t->done = after_text;
         ltm_openai_generate(t);
     } else {
@@ -422,8 +510,9 @@ void ltm_worker_handle(ltm_worker *w, const ltm_mqtt_message *m)
         free(a);
         return;
     }
-    ltm_info("job received", "job_id", a->job.job_id, "account", a->job.account, "attempt",
-             LTM_INT(a->job.attempt));
+    /* Debug only: the operator's line is the one "attempt finished" per attempt. */
+    ltm_debug("job received", "job_id", a->job.job_id, "account", a->job.account, "attempt",
+              LTM_INT(a->job.attempt));
     a->w = w;
     a->next = w->active;
     if (w->active)

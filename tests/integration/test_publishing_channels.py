@@ -125,13 +125,18 @@ class RapidAPITest(ChannelsCase):
         self.assertEqual(body, {"network": "linkedin", "text": "Via RapidAPI", })
 
     def test_rate_limit_and_monthly_quota_are_told_apart(self):
-        self.ra.script("post", self.ra.rate_limit(), self.ra.monthly_quota(),
-                       self.ra.not_subscribed())
+        self.ra.script("post", self.ra.rate_limit(), self.ra.not_subscribed(),
+                       self.ra.monthly_quota())
         self.assertFailed(self.run_job(job("ra-rate", account="ra", text="a")), "rate_limited", True)
+        self.assertFailed(self.run_job(job("ra-403", account="ra", text="c")), "auth", False)
         r = self.run_job(job("ra-quota", account="ra", text="b"))
         self.assertFailed(r, "quota", False, final=True)
         self.assertIn("MONTHLY", r["error"])
-        self.assertFailed(self.run_job(job("ra-403", account="ra", text="c")), "auth", False)
+        # The quota stays exhausted: the next job of the account is not sent.
+        r = self.run_job(job("ra-quota-2", account="ra", text="d"))
+        self.assertFailed(r, "quota", False, final=True)
+        self.assertIn("not sent", r["error"])
+        self.assertEqual(len(self.ra.calls("post")), 3)
 
     def test_no_answer_is_unconfirmed_and_never_resent(self):
         self.ra.script("post", hang())
