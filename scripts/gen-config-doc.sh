@@ -103,10 +103,18 @@ for var, default, text in per["scheduler"]:
 out = [BEGIN, "", "### Every service", "",
        "Read by each of the six services (each with its own broker user and password).", ""]
 out += table(common)
+# The two publishing workers share the worker loop and its settings.
+workers = ("poster", "story-publisher")
+worker_names = ({r[0] for r in per[workers[0]]} & {r[0] for r in per[workers[1]]}) - common_names
+if worker_names:
+    out += ["", "### ltm-poster and ltm-story-publisher", "",
+            "Read by both publishing workers.", ""]
+    out += table([r for r in per[workers[0]] if r[0] in worker_names])
 for s in SERVICES:
-    own = [r for r in per[s] if r[0] not in common_names]
+    shown = common_names | (worker_names if s in workers else set())
+    own = [r for r in per[s] if r[0] not in shown]
     out += ["", "### ltm-%s" % s, ""]
-    out += table(own) if own else ["No settings of its own."]
+    out += table(own) if own else ["No settings of its own beyond those above."]
 out += ["", END]
 
 with open(doc) as f:
