@@ -368,8 +368,36 @@ static int has_work(engine *e, int64_t now)
            (ledger_next_due(e->l, &due) == LTM_OK && due <= now);
 }
 
+#define PRUNE_BATCH 2000
+#define PRUNE_EVERY_MS 3600000
+
+/* Old final jobs leave the ledger in small transactions, so the loop never
+ * stalls on a big delete; a full batch means more is left, soon. */
+static void prune(engine *e, int64_t now)
+{
+    if (e->set.retention_ms <= 0 || now < e->next_prune_ms)
+        return;
+    int deleted = 0;
+    int rc = ledger_begin(e->l);
+    if (rc == LTM_OK)
+        rc = ledger_prune(e->l, now - e->set.retention_ms, PRUNE_BATCH, &deleted);
+    if (rc == LTM_OK)
+        rc = ledger_commit(e->l);
+    if (rc != LTM_OK) {
+        ledger_rollback(e->l);
+        e->c.ledger_errors++;
+        deleted = 0;
+    }
+    e->c.pruned += (uint64_t)deleted;
+    e->next_prune_ms = now + (deleted >= PRUNE_BATCH ? 1000 : PRUNE_EVERY_MS);
+    if (deleted > 0)
+        ltm_info("ledger pruned", "rows", LTM_INT(deleted), "older_than_ms",
+                 LTM_INT(e->set.retention_ms));
+}
+
 int engine_run(engine *e, int64_t now)
 {
+    prune(e, now);
     if (!has_work(e, now))
         return LTM_OK;
     e->alive_written_ms = now;

@@ -21,11 +21,12 @@ typedef struct {
     int64_t grace_ms;          /* missed slots younger than this are dispatched at start */
     int64_t rate_limit_ms;     /* account pause after a rate limit that names no time */
     int report_minute;         /* UTC minute of day of the daily report job; -1: none */
+    int64_t retention_ms;      /* final jobs older than this leave the ledger; 0: kept */
 } engine_settings;
 
 typedef struct {
     uint64_t dispatched, retries, results_counted, results_ignored, finals_published;
-    uint64_t missed, skipped, lease_expired, ledger_errors;
+    uint64_t missed, skipped, lease_expired, ledger_errors, pruned;
 } engine_counters;
 
 /* Publishes json (taken over, freed by the callee) on topic, QoS 1, not

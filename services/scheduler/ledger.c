@@ -45,7 +45,8 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS pauses ("
     " account TEXT PRIMARY KEY, paused INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
     " reason TEXT, updated_ms INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS prune (job_id TEXT PRIMARY KEY);";
 
 static int db_error(ledger *l, const char *what)
 {
@@ -500,6 +501,41 @@ int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held)
     }
     release(l, st);
     return rc == SQLITE_DONE ? LTM_OK : db_error(l, "active counts");
+}
+
+int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted)
+{
+    *deleted = 0;
+    int rc = run(l, prepare(l, "DELETE FROM prune"), "prune");
+    sqlite3_stmt *st = rc ? NULL : prepare(l,
+        "INSERT INTO prune SELECT job_id FROM jobs WHERE created_ms < ? AND state NOT IN"
+        " ('waiting','in_flight','held') ORDER BY created_ms LIMIT ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, before_ms);
+        sqlite3_bind_int(st, 2, max);
+        rc = run(l, st, "prune select");
+    }
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM attempts WHERE job_id IN prune"), "prune attempts");
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM results WHERE job_id IN prune"), "prune results");
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM jobs WHERE job_id IN prune"), "prune jobs");
+    if (!rc)
+        *deleted += sqlite3_changes(l->db);
+    /* Results of jobs the ledger never knew (or still keeps) age out too. */
+    /* Ids grow with time: looking at the oldest max rows only keeps this
+     * O(max) on a table of millions. */
+    st = rc ? NULL : prepare(l, "DELETE FROM results WHERE id IN (SELECT id FROM results"
+                                " ORDER BY id LIMIT ?) AND received_ms < ?");
+    if (st) {
+        sqlite3_bind_int(st, 1, max);
+        sqlite3_bind_int64(st, 2, before_ms);
+        rc = run(l, st, "prune old results");
+        if (!rc)
+            *deleted += sqlite3_changes(l->db);
+    }
+    return rc;
 }
 
 static int add_attempts(ledger *l, cJSON *job, const char *job_id)

@@ -90,6 +90,11 @@ int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_m
 /* Counts of active jobs by state. */
 int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held);
 
+/* Deletes up to max final jobs created before before_ms with their attempts
+ * and results, and up to max results received before it. *deleted gets the
+ * number of jobs and results removed (max or more: call again). */
+int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted);
+
 /* Jobs (newest first) with their attempts, as a JSON array for ltmctl.
  * account may be NULL; since_ms filters on the creation time. */
 int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit, cJSON **out);

@@ -103,6 +103,45 @@ static void attempts_results_and_history(void **state)
     ledger_close(l);
 }
 
+static void prune_removes_old_final_jobs_only(void **state)
+{
+    (void)state;
+    ledger *l;
+    char err[200];
+    assert_int_equal(ledger_open(":memory:", &l, err, sizeof err), 0);
+    for (int i = 0; i < 5; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "post:acme:%d", i);
+        ledger_job j = sample(id, 1000 + i);
+        if (i < 3)
+            snprintf(j.state, sizeof j.state, "published");
+        ledger_job_insert(l, &j);
+        ledger_attempt_insert(l, id, 1, 1000 + i, 2000);
+        ltm_result r = {.job_id = id, .attempt = 1, .status = LTM_RESULT_PUBLISHED};
+        ledger_result_insert(l, &r, 1, NULL, 1000 + i);
+    }
+    ltm_result stray = {.job_id = "post:ghost:1", .attempt = 1, .status = LTM_RESULT_FAILED};
+    ledger_result_insert(l, &stray, 0, "unknown job", 500);
+    int deleted = 0;
+    /* Jobs 0 and 1 are old and final; 2 is final but recent; 3, 4 active. */
+    assert_int_equal(ledger_prune(l, 1002, 100, &deleted), 0);
+    assert_int_equal(deleted, 3); /* 2 jobs + the stray result */
+    ledger_job got;
+    assert_int_equal(ledger_job_get(l, "post:acme:0", &got), LTM_ENOTFOUND);
+    assert_int_equal(ledger_job_get(l, "post:acme:2", &got), 0);
+    ledger_job_clear(&got);
+    char outcome[32];
+    assert_int_equal(ledger_attempt_outcome(l, "post:acme:1", 1, outcome, sizeof outcome),
+                     LTM_ENOTFOUND);
+    assert_int_equal(ledger_prune(l, 1000000, 100, &deleted), 0);
+    /* Job 2 goes; jobs 3 and 4 are active and stay, but their results are
+     * older than the cut-off and go. */
+    assert_int_equal(deleted, 1 + 2);
+    assert_int_equal(ledger_job_get(l, "post:acme:4", &got), 0);
+    ledger_job_clear(&got);
+    ledger_close(l);
+}
+
 static void unopenable_path_is_reported(void **state)
 {
     (void)state;
@@ -117,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_job_id_is_recorded_once),
         cmocka_unit_test(attempts_results_and_history),
+        cmocka_unit_test(prune_removes_old_final_jobs_only),
         cmocka_unit_test(unopenable_path_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,8 @@ static const ltm_setting settings[] = {
      "UTC time HH:MM of the daily report job, or off"},
     {"LTM_SCHEDULER_TICK", LTM_SET_DURATION, "1s", 0, 10, 60000, NULL,
      "longest sleep between two looks at the clock"},
+    {"LTM_LEDGER_RETENTION", LTM_SET_DURATION, "90d", 0, 0, 3650LL * 86400000, NULL,
+     "finished jobs older than this are deleted from the ledger; 0 keeps them"},
 };
 
 typedef struct {
@@ -90,6 +92,7 @@ static int settings_of(const ltm_config *c, engine_settings *s, char *err, size_
     s->lease_ms = ltm_config_int(c, "LTM_LEASE");
     s->grace_ms = ltm_config_int(c, "LTM_MISSED_GRACE");
     s->rate_limit_ms = ltm_config_int(c, "LTM_RATE_LIMIT_PAUSE");
+    s->retention_ms = ltm_config_int(c, "LTM_LEDGER_RETENTION");
     const char *at = ltm_config_str(c, "LTM_DAILY_REPORT_AT");
     s->report_minute = strcmp(at, "off") == 0 ? -1 : sched_parse_hhmm(at);
     if (s->report_minute < 0 && strcmp(at, "off") != 0) {

@@ -141,5 +141,6 @@ char *engine_detail_json(engine *e, int64_t now)
     cJSON_AddNumberToObject(o, "missed", (double)e->c.missed);
     cJSON_AddNumberToObject(o, "skipped", (double)e->c.skipped);
     cJSON_AddNumberToObject(o, "ledger_errors", (double)e->c.ledger_errors);
+    cJSON_AddNumberToObject(o, "pruned", (double)e->c.pruned);
     return ltm_json_finish(o);
 }
