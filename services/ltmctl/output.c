@@ -36,6 +36,8 @@ static void print_attempts(FILE *out, const cJSON *job)
                     str(a, "error"));
         if (str(a, "finished_at")[0])
             fprintf(out, "  at %s", str(a, "finished_at"));
+        if (str(a, "remote_id")[0])
+            fprintf(out, "  -> %s", str(a, "remote_id"));
         fputc('\n', out);
     }
 }

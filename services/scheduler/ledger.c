@@ -542,8 +542,10 @@ static int add_attempts(ledger *l, cJSON *job, const char *job_id)
 {
     cJSON *arr = cJSON_AddArrayToObject(job, "attempts");
     sqlite3_stmt *st = prepare(l, "SELECT attempt, dispatched_ms, lease_until_ms, outcome,"
-                                  " error_class, error, finished_ms FROM attempts"
-                                  " WHERE job_id = ? ORDER BY attempt");
+                                  " error_class, error, finished_ms,"
+                                  " (SELECT remote_id FROM results r WHERE r.job_id = a.job_id"
+                                  "  AND r.attempt = a.attempt AND remote_id IS NOT NULL LIMIT 1)"
+                                  " FROM attempts a WHERE job_id = ? ORDER BY attempt");
     if (!arr || !st) {
         release(l, st);
         return LTM_EDB;
@@ -562,6 +564,7 @@ static int add_attempts(ledger *l, cJSON *job, const char *job_id)
         ltm_json_add_str(a, "error", (const char *)sqlite3_column_text(st, 5));
         if (sqlite3_column_type(st, 6) != SQLITE_NULL)
             ltm_json_add_time(a, "finished_at", sqlite3_column_int64(st, 6));
+        ltm_json_add_str(a, "remote_id", (const char *)sqlite3_column_text(st, 7));
     }
     release(l, st);
     return LTM_OK;

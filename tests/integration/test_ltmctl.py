@@ -93,6 +93,7 @@ class LtmctlTest(unittest.TestCase):
             return jobs["jobs"][0]["state"] == "published" and jobs
         jobs = ltmtest.wait_until(published, 10, "published in the ledger")["jobs"]
         self.assertEqual(jobs[0]["attempts"][0]["outcome"], "published")
+        self.assertEqual(jobs[0]["attempts"][0]["remote_id"], "sandbox:" + job_id)
 
     def test_story_with_the_real_story_publisher(self):
         start_scheduler(self, self.broker, ACME)
