@@ -481,23 +481,25 @@ int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_m
     return run(l, st, "set pause");
 }
 
-int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held)
+int ledger_active_counts(ledger *l, int *waiting, int *retries, int *in_flight, int *held)
 {
-    sqlite3_stmt *st = prepare(l, "SELECT state, COUNT(*) FROM jobs WHERE state IN"
-                                  " ('waiting','in_flight','held') GROUP BY state");
-    *waiting = *in_flight = *held = 0;
+    sqlite3_stmt *st = prepare(l, "SELECT state, attempt > 0, COUNT(*) FROM jobs WHERE state IN"
+                                  " ('waiting','in_flight','held') GROUP BY state, attempt > 0");
+    *waiting = *retries = *in_flight = *held = 0;
     if (!st)
         return LTM_EDB;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *s = (const char *)sqlite3_column_text(st, 0);
-        int n = sqlite3_column_int(st, 1);
-        if (strcmp(s, LEDGER_WAITING) == 0)
-            *waiting = n;
+        int n = sqlite3_column_int(st, 2);
+        if (strcmp(s, LEDGER_WAITING) == 0 && sqlite3_column_int(st, 1))
+            *retries += n;
+        else if (strcmp(s, LEDGER_WAITING) == 0)
+            *waiting += n;
         else if (strcmp(s, LEDGER_IN_FLIGHT) == 0)
-            *in_flight = n;
+            *in_flight += n;
         else
-            *held = n;
+            *held += n;
     }
     release(l, st);
     return rc == SQLITE_DONE ? LTM_OK : db_error(l, "active counts");

@@ -87,8 +87,9 @@ int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until
 int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_ms,
                      const char *reason, int64_t now_ms);
 
-/* Counts of active jobs by state. */
-int ledger_active_counts(ledger *l, int *waiting, int *in_flight, int *held);
+/* Counts of active jobs: waiting for a first dispatch (--at jobs, rate-limit
+ * holds), waiting for a retry, in flight, held by a pause. */
+int ledger_active_counts(ledger *l, int *waiting, int *retries, int *in_flight, int *held);
 
 /* Deletes up to max final jobs created before before_ms with their attempts
  * and results, and up to max results received before it. *deleted gets the

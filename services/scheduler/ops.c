@@ -124,12 +124,13 @@ char *engine_detail_json(engine *e, int64_t now)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    int waiting = 0, in_flight = 0, held = 0;
-    ledger_active_counts(e->l, &waiting, &in_flight, &held);
+    int waiting = 0, retries = 0, in_flight = 0, held = 0;
+    ledger_active_counts(e->l, &waiting, &retries, &in_flight, &held);
     cJSON_AddNumberToObject(o, "slots", (double)e->slot_count);
     cJSON_AddNumberToObject(o, "accounts", (double)e->accounts.count);
     add_next_due(e, o);
-    cJSON_AddNumberToObject(o, "pending", waiting);
+    cJSON_AddNumberToObject(o, "pending_retries", retries);
+    cJSON_AddNumberToObject(o, "waiting", waiting);
     cJSON_AddNumberToObject(o, "in_flight", in_flight);
     cJSON_AddNumberToObject(o, "held", held);
     cJSON_AddNumberToObject(o, "dispatched", (double)e->c.dispatched);
