@@ -154,7 +154,7 @@ static void three_attempts_with_exact_delays_then_final(void **state)
     answer(e, ID, 1, LTM_RESULT_FAILED, 1, "server", 0, t0 + 1 * S);
     assert_int_equal(engine_next_wake(e, t0 + 1 * S, 3600 * S), 30 * S); /* 1 x 30 s */
     char *detail = engine_detail_json(e, t0 + 1 * S);
-    assert_non_null(strstr(detail, "\"pending_retries\":1,\"waiting\":0,\"in_flight\":0"));
+    assert_non_null(strstr(detail, "\"pending\":1,\"pending_retries\":1,\"waiting\":0,\"in_flight\":0"));
     assert_non_null(strstr(detail, "\"next_due\":[{\"kind\":\"post\",\"account\":\"acme\","
                                    "\"at\":\"2026-11-26T09:00:00.000Z\"}]"));
     free(detail);

@@ -129,6 +129,7 @@ char *engine_detail_json(engine *e, int64_t now)
     cJSON_AddNumberToObject(o, "slots", (double)e->slot_count);
     cJSON_AddNumberToObject(o, "accounts", (double)e->accounts.count);
     add_next_due(e, o);
+    cJSON_AddNumberToObject(o, "pending", retries + waiting);
     cJSON_AddNumberToObject(o, "pending_retries", retries);
     cJSON_AddNumberToObject(o, "waiting", waiting);
     cJSON_AddNumberToObject(o, "in_flight", in_flight);
