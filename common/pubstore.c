@@ -1,14 +1,28 @@
 #include "ltm/pubstore.h"
 #include "ltm/error.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Commits only append to the WAL; copying it back into the database (a
+ * checkpoint) is what fsyncs, and on a busy disk that took hundreds of ms.
+ * The worker's event loop must not wait for that, so checkpoints run on a
+ * thread of their own with their own connection, every CHECKPOINT_S. */
+#define CHECKPOINT_S 2
 
 struct ltm_pubstore {
     sqlite3 *db;
     sqlite3_stmt *get, *upsert, *forget, *prune;
+    char *path;
+    pthread_t checkpointer;
+    int checkpointer_started;
+    int stop;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
 };
 
 static const char schema[] =
@@ -29,15 +43,65 @@ void ltm_pub_record_clear(ltm_pub_record *r)
     memset(r, 0, sizeof *r);
 }
 
+static void *checkpoint_loop(void *arg)
+{
+    ltm_pubstore *s = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 1000);
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += CHECKPOINT_S;
+        pthread_cond_timedwait(&s->wake, &s->lock, &until);
+        if (s->stop)
+            break;
+        pthread_mutex_unlock(&s->lock);
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    sqlite3_close(db);
+    return NULL;
+}
+
+static void start_checkpointer(ltm_pubstore *s)
+{
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (pthread_create(&s->checkpointer, NULL, checkpoint_loop, s) == 0) {
+        s->checkpointer_started = 1;
+        sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL);
+    }
+}
+
 void ltm_pubstore_close(ltm_pubstore *s)
 {
     if (!s)
         return;
+    if (s->checkpointer_started) {
+        pthread_mutex_lock(&s->lock);
+        s->stop = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->checkpointer, NULL);
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    }
+    if (s->path) { /* the lock and condition exist */
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->wake);
+    }
     sqlite3_finalize(s->get);
     sqlite3_finalize(s->upsert);
     sqlite3_finalize(s->forget);
     sqlite3_finalize(s->prune);
     sqlite3_close(s->db);
+    free(s->path);
     free(s);
 }
 
@@ -84,6 +148,8 @@ int ltm_pubstore_open(const char *path, int full_sync, ltm_pubstore **out, char 
         ltm_pubstore_close(s);
         return LTM_EDB;
     }
+    if ((s->path = strdup(path)) != NULL)
+        start_checkpointer(s);
     *out = s;
     return LTM_OK;
 }
