@@ -44,7 +44,7 @@ def start_fake(delay_ms):
     return proc, "http://127.0.0.1:%d/hook" % port
 
 
-def one_run(delay_ms, inflight, jobs, data_root=None):
+def one_run(delay_ms, inflight, jobs, data_root=None, extra_env=None):
     tmp = tempfile.mkdtemp(prefix="ltm-bench-publishing-")
     fake, url = start_fake(delay_ms)
     accounts = os.path.join(tmp, "accounts.json")
@@ -56,7 +56,7 @@ def one_run(delay_ms, inflight, jobs, data_root=None):
         poster = Service(broker, "poster", env={
             "LTM_MODE": "live", "LTM_ACCOUNTS_FILE": accounts, "OPENAI_API_KEY": "unused",
             "LTM_WORKER_INFLIGHT": str(inflight), "LTM_HTTP_TIMEOUT": "30s",
-            "LTM_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warn")},
+            "LTM_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "warn"), **(extra_env or {})},
             data_dir=tempfile.mkdtemp(prefix="ltm-bench-poster-", dir=data_root))
         try:
             wait_consuming(broker, results, "poster", "t1")
@@ -102,6 +102,11 @@ def main():
             ideal = "%.0f" % (inflight / (delay / 1000.0)) if delay else "-"
             print("| %d ms | %d | %s | %d | %.2f | %.1f | %s |"
                   % (delay, inflight, label, jobs, elapsed, rate, ideal), flush=True)
+    # What an fsync per database write (LTM_DB_SYNC=full) costs at the goal's point.
+    jobs = 500 if quick else 1000
+    rate, elapsed = one_run(300, 64, jobs, None, {"LTM_DB_SYNC": "full"})
+    print("| 300 ms | 64 | %s, LTM_DB_SYNC=full | %d | %.2f | %.1f | 213 |"
+          % (tempfile.gettempdir(), jobs, elapsed, rate), flush=True)
 
 
 if __name__ == "__main__":
