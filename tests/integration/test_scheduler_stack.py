@@ -73,7 +73,12 @@ class SchedulerStackTest(PublishingCase):
                              "Survives a restart")["job_id"]
         failed = self.watch.wait_for(is_job(job_id, 1), topic="ltm/results").payload
         self.assertEqual(failed["status"], "failed")
-        sched.wait_log("retry scheduled.*" + job_id)
+        # Killed once the ledger holds the retry (the log line comes before
+        # the commit; a result lost with an uncommitted transaction is
+        # recovered by the lease, which these tests do not wait for).
+        ltmtest.wait_until(
+            lambda: ltmctl_json(self, self.broker, "jobs")["jobs"][0]["state"] == "waiting",
+            10, "retry recorded in the ledger")
         sched.kill()
         start_scheduler(self, self.broker, self.data["accounts"], env=env, data_dir=data_dir)
         done = self.watch.wait_for(is_job(job_id, 2), topic="ltm/results", timeout=15).payload
