@@ -12,8 +12,10 @@
 # disappears for good under a new name, e.g. `docker compose up -d` after an
 # upgrade or a setting change re-creates the containers, whose host names
 # (the default LTM_INSTANCE) are new. Run this afterwards (docs/operations.md).
-# Forgetting a replica that is only down for a while is safe: when it comes
-# back it subscribes again, and what was queued for it is re-dispatched.
+# A replica is forgotten only while another replica of its service is online,
+# so the last one of a service (a restarting scheduler) keeps its session.
+# Forgetting one that is only down for a while is safe: when it comes back it
+# subscribes again, and the jobs queued for it are re-dispatched by the lease.
 #
 # Defaults: the broker of scripts/up.sh and docker compose
 # (127.0.0.1:${LTM_BROKER_PORT:-11883}) and var/broker/credentials.env; under
@@ -64,13 +66,29 @@ login_as operator
 statuses=$(mosquitto_sub -h "$host" -p "$port" \
 	-t 'ltm/status/+/+' --retained-only -W 2 -F '%t %p' 2>/dev/null || true)
 
-forgotten=0
+# Services with a replica online now. The session of the last replica of a
+# service holds what was sent to that service while it is down (the
+# scheduler's results, the notifier's alerts, the only poster's jobs): it is
+# kept until another replica of that service is online.
+declare -A online=()
+while read -r topic payload; do
+	[[ $payload == *'"state":"online"'* ]] || continue
+	IFS=/ read -r _ _ service _ <<<"$topic"
+	online[$service]=1
+done <<<"$statuses"
+
+forgotten=0 kept=0
 while read -r topic payload; do
 	[[ -n $topic ]] || continue
 	[[ $payload == *'"state":"offline"'* ]] || continue
 	IFS=/ read -r _ _ service instance <<<"$topic"
 	[[ $service =~ ^[a-z-]+$ && $instance =~ ^[A-Za-z0-9._-]+$ ]] || continue
 	client_id=ltm-$service-$instance
+	if [[ -z ${online[$service]:-} ]]; then
+		echo "kept $service/$instance: no $service replica is online to take over its work"
+		kept=$((kept + 1))
+		continue
+	fi
 	if [[ $dry_run -eq 1 ]]; then
 		echo "would forget $service/$instance (session $client_id)"
 		forgotten=$((forgotten + 1))
@@ -87,7 +105,7 @@ while read -r topic payload; do
 	forgotten=$((forgotten + 1))
 done <<<"$statuses"
 if [[ $dry_run -eq 1 ]]; then
-	echo "forget-offline: $forgotten offline replica(s) would be forgotten"
+	echo "forget-offline: $forgotten offline replica(s) would be forgotten, $kept kept"
 else
-	echo "forget-offline: $forgotten offline replica(s) forgotten"
+	echo "forget-offline: $forgotten offline replica(s) forgotten, $kept kept"
 fi

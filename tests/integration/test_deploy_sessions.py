@@ -71,7 +71,7 @@ class ForgetOfflineTest(unittest.TestCase):
         self.assertNotIn("poster/new", out)
         out = self.forget()
         self.assertIn("forgot poster/old (session ltm-poster-old)", out)
-        self.assertIn("1 offline replica(s) forgotten", out)
+        self.assertIn("1 offline replica(s) forgotten, 0 kept", out)
 
         self.dispatch("after", 4)
         ltmtest.wait_until(lambda: len(self.published("after")) == 4, 15,
@@ -85,7 +85,19 @@ class ForgetOfflineTest(unittest.TestCase):
              "--retained-only", "-W", "2", "-F", "%t"],
             stdout=subprocess.PIPE, text=True, timeout=10).stdout.split()
         self.assertEqual(statuses, ["ltm/status/poster/new"])
-        self.assertIn("0 offline replica(s) forgotten", self.forget())
+        self.assertIn("0 offline replica(s) forgotten, 0 kept", self.forget())
+
+    def test_last_replica_of_a_service_keeps_its_session(self):
+        only = self.start_poster("only")
+        self.assertEqual(only.stop(), 0, only.log())
+        out = self.forget()
+        self.assertIn("kept poster/only: no poster replica is online", out)
+        self.assertIn("0 offline replica(s) forgotten, 1 kept", out)
+        # Jobs sent while it is down wait in its session and reach it.
+        self.dispatch("queued", 2)
+        only.start()
+        ltmtest.wait_until(lambda: len(self.published("queued")) == 2, 15,
+                           "the queued jobs after the restart")
 
 
 if __name__ == "__main__":
