@@ -42,7 +42,8 @@ void ntf_tg_classify(long http_status, const char *body, size_t len, const char 
     memset(out, 0, sizeof *out);
     if (http_status == 0) {
         out->outcome = NTF_TG_TRANSIENT;
-        snprintf(out->description, sizeof out->description, "%s",
+        /* curl's error texts are short; a longer one is cut, which is fine here */
+        snprintf(out->description, sizeof out->description, "%.199s",
                  transport_error ? transport_error : "no answer");
         return;
     }

@@ -71,7 +71,7 @@ static int load_accounts(const char *path, sched_accounts *out, char *err, size_
     size_t len = 0;
     int rc = ltm_read_file(path, ACCOUNTS_MAX_BYTES, &text, &len);
     if (rc != LTM_OK) {
-        snprintf(err, size, "setting LTM_ACCOUNTS_FILE: cannot read %s: %s", path,
+        snprintf(err, size, "setting LTM_ACCOUNTS_FILE: cannot read %.400s: %s", path,
                  rc == LTM_EFULL ? "larger than 64 MiB" : strerror(errno));
         return rc;
     }
@@ -79,7 +79,7 @@ static int load_accounts(const char *path, sched_accounts *out, char *err, size_
     rc = sched_accounts_parse(text, len, out, detail, sizeof detail);
     free(text);
     if (rc != LTM_OK)
-        snprintf(err, size, "accounts file %s: %s", path, detail);
+        snprintf(err, size, "accounts file %.150s: %s", path, detail);
     return rc;
 }
 

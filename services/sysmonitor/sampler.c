@@ -81,7 +81,10 @@ static int read_fd(sampler *s, int fd, size_t *len)
 static int open_at(const char *dir, const char *name)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     return open(path, O_RDONLY | O_CLOEXEC);
 }
 
