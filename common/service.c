@@ -84,6 +84,9 @@ static const ltm_setting common_settings[] = {
     {"LTM_HEARTBEAT_INTERVAL", LTM_SET_DURATION, "10s", 0, 100, 3600000, NULL,
      "how often status and process metrics are published"},
     {"TZ", LTM_SET_STRING, NULL, 0, 0, 0, NULL, "time zone of log timestamps (default UTC)"},
+    {"LTM_MQTT_PERSISTENCE", LTM_SET_ENUM, "file", 0, 0, 0, "file|memory",
+     "file: QoS 1 messages not yet acknowledged survive a crash of the process (one file per "
+     "message in $LTM_DATA_DIR/mqtt); memory: faster, a crash leaves them to the leases"},
     {"LTM_MQTT_TCP_NODELAY", LTM_SET_BOOL, "true", 0, 0, 0, NULL,
      "disable Nagle on the broker connection (false only to measure its ~40 ms cost)"},
 };
@@ -254,7 +257,9 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
         .username = ltm_config_str(svc->config, "LTM_MQTT_USERNAME"),
         .password = ltm_config_str(svc->config, "LTM_MQTT_PASSWORD"),
         .clean_session = def->clean_session,
-        .persistence_dir = mqtt_dir,
+        .persistence_dir =
+            strcmp(ltm_config_str(svc->config, "LTM_MQTT_PERSISTENCE"), "file") == 0 ? mqtt_dir
+                                                                                   : NULL,
         .keepalive_s = 30,
         .will_topic = svc->status_topic,
         .will_payload = will,
