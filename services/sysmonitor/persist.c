@@ -19,6 +19,8 @@ static void backup_name(char *out, size_t size, const char *path, int n)
 
 static int backup_due(const char *path, int64_t interval_ms, int64_t now_ms)
 {
+    if (interval_ms <= 0)
+        return 1; /* every save takes a backup */
     char first[4200];
     backup_name(first, sizeof first, path, 1);
     struct stat st;
