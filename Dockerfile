@@ -19,10 +19,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-# No LTM_WERROR here: CI enforces warnings on every commit, and an optimised
-# build reports a few more (-Wformat-truncation at -O2) that must not stop
-# an operator's image build.
-RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# Same flags as CI's optimised build (scripts/test.sh), warnings as errors.
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTM_WERROR=ON \
         -DCMAKE_INSTALL_PREFIX=/usr/local \
  && cmake --build /build -j"$(nproc)" \
  && ctest --test-dir /build -R '^unit[.]' --output-on-failure -j"$(nproc)" \

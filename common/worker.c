@@ -193,8 +193,8 @@ static int open_files(ltm_worker *w)
                 strerror(errno));
         return LTM_EIO;
     }
-    snprintf(w->outbox_path, sizeof w->outbox_path, "%s/%ss.jsonl", dir,
-             ltm_job_kind_name(w->def.kind));
+    snprintf(w->outbox_path, sizeof w->outbox_path, "%s/%s.jsonl", dir,
+             w->def.kind == LTM_JOB_STORY ? "stories" : "posts");
     snprintf(db, sizeof db, "%.4000s/%s-publications.db", ltm_service_data_dir(w->svc),
              ltm_service_name(w->svc));
     const char *sync = ltm_config_str(ltm_service_config(w->svc), "LTM_DB_SYNC");

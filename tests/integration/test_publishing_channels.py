@@ -114,6 +114,9 @@ class StoryTest(ChannelsCase):
         self.assertEqual(self.hook.received[0]["kind"], "story")
         r = self.run_job(job("st-local", kind="story", account="local", image_url=STORY))
         self.assertEqual((r["status"], r["channel"]), ("published", "sandbox"), r)
+        with open(os.path.join(self.svc.data_dir, "outbox", "stories.jsonl")) as f:
+            record = json.loads(f.readlines()[-1])
+        self.assertEqual((record["job_id"], record["image_url"]), ("st-local", STORY), record)
 
 
 class RapidAPITest(ChannelsCase):
