@@ -19,6 +19,8 @@
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
+#define LOST_WARN_FIRST_MS 10000
+#define LOST_WARN_MAX_MS (5 * 60000)
 
 typedef struct outgoing {
     struct outgoing *next;
@@ -56,10 +58,11 @@ struct ltm_mqtt {
     int disconnect_done;
     int64_t next_connect_ms;
     int backoff_ms;
+    int64_t lost_at_ms, next_lost_warn_ms; /* Paho retries in silence: say so */
 
     char *uri, *host, *client_id, *username, *password;
     char *will_topic, *will_payload, *ca_file, *cert_file, *key_file;
-    int port, tls, clean_session, keepalive_s, tcp_nodelay;
+    int port, tls, clean_session, keepalive_s, tcp_nodelay, lost_warn_first_ms;
     int wake_fd;
 
     ltm_mqtt_stats stats;
@@ -289,6 +292,8 @@ static void on_connection_lost(void *context, char *cause)
     pthread_mutex_lock(&c->lock);
     c->connected = 0;
     c->stats.connection_losses++;
+    c->lost_at_ms = ltm_mono_ms();
+    c->next_lost_warn_ms = c->lost_at_ms + c->lost_warn_first_ms;
     pthread_mutex_unlock(&c->lock);
     ltm_warn("mqtt connection lost", "broker", c->uri, "cause", cause ? cause : "unknown");
     if (cause)
@@ -380,6 +385,7 @@ int ltm_mqtt_new(const ltm_mqtt_options *o, ltm_mqtt **out, char *err, size_t er
     c->clean_session = o->clean_session;
     c->keepalive_s = o->keepalive_s > 0 ? o->keepalive_s : 30;
     c->tcp_nodelay = !o->no_tcp_nodelay;
+    c->lost_warn_first_ms = o->lost_warn_ms > 0 ? o->lost_warn_ms : LOST_WARN_FIRST_MS;
     c->max_inbox = o->max_inbox ? o->max_inbox : 1000;
     c->max_outbox = o->max_outbox ? o->max_outbox : 10000;
     c->wake_fd = o->wake_fd;
@@ -665,7 +671,23 @@ int ltm_mqtt_service(ltm_mqtt *c)
     if (c->want_connection && !c->ever_connected && !c->connecting && !c->connected &&
         c->next_connect_ms > now)
         wait_ms = (int)(c->next_connect_ms - now);
+    /* Paho's automatic reconnect reports no failed attempt (a rotated
+     * password, a broker gone for good): repeat the warning, spaced out. */
+    int64_t lost_for_ms = -1;
+    if (c->want_connection && c->ever_connected && !c->connected) {
+        if (now >= c->next_lost_warn_ms) {
+            lost_for_ms = now - c->lost_at_ms;
+            int64_t gap = lost_for_ms * 2 < LOST_WARN_MAX_MS ? lost_for_ms * 2 : LOST_WARN_MAX_MS;
+            c->next_lost_warn_ms = now + (gap > c->lost_warn_first_ms ? gap : c->lost_warn_first_ms);
+        }
+        if (c->next_lost_warn_ms - now < wait_ms)
+            wait_ms = (int)(c->next_lost_warn_ms - now);
+    }
     pthread_mutex_unlock(&c->lock);
+    if (lost_for_ms >= 0)
+        ltm_warn("mqtt still disconnected, reconnecting", "broker", c->uri, "for_s",
+                 LTM_INT(lost_for_ms / 1000), "hint",
+                 "check the broker, the credentials and the ACL (the broker's log names a refused login)");
     if (reconnect)
         start_connect(c);
 

@@ -270,6 +270,7 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
         .max_outbox = 20000,
         .wake_fd = svc->wake_fd,
         .no_tcp_nodelay = !ltm_config_int(svc->config, "LTM_MQTT_TCP_NODELAY"),
+        .lost_warn_ms = (int)svc->heartbeat_ms, /* a missed heartbeat is worth a line */
     };
     int rc = will ? ltm_mqtt_new(&mo, &svc->mqtt, err, sizeof err) : LTM_ENOMEM;
     free(will);

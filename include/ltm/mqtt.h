@@ -47,6 +47,8 @@ typedef struct {
     size_t max_outbox;           /* publishes waiting to be (re)sent */
     int wake_fd;                 /* eventfd written when there is something to do; -1: none */
     int no_tcp_nodelay;          /* leave Nagle on (only to measure its cost: bench/mqtt) */
+    int lost_warn_ms;            /* still disconnected after this long: warn (0: 10 s), then
+                                    again at doubling gaps up to 5 min */
 } ltm_mqtt_options;
 
 typedef struct {

@@ -155,6 +155,18 @@ class FoundationTest(unittest.TestCase):
         self.watch.wait_for(is_result_of("post:demo:after-restart"), topic="ltm/results",
                             timeout=15)
 
+    def test_lasting_disconnection_is_repeated_in_the_log(self):
+        # Paho reconnects in silence: a rotated password or a broker gone for
+        # good must not leave one "connection lost" line and then nothing.
+        poster = self.service("poster", env={"LTM_HEARTBEAT_INTERVAL": "300ms"})
+        poster.wait_log("mqtt connected")
+        self.watch.close()
+        self.broker.kill()
+        poster.wait_log("mqtt still disconnected, reconnecting", count=2, timeout=10)
+        self.assertNotIn(self.broker.password("poster"), poster.log())
+        self.broker.restart()
+        poster.wait_log("mqtt reconnected", timeout=20)
+
 
 class SettingsTest(unittest.TestCase):
     """A bad setting stops the service at start with a message naming it."""

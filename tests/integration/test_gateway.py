@@ -75,6 +75,10 @@ class Gateway:
         try:
             self.svc.wait_log("listening")
             self.svc.wait_log("mqtt connected")
+            # The answers are rebuilt every LTM_HTTP_REFRESH: wait until they
+            # know about the connection, or a test sees a "broker" failure.
+            self.wait_for("/health", lambda c, b: b.get("broker") == "connected",
+                          "the answers know the broker connection")
         except BaseException:
             self.svc.close()
             raise

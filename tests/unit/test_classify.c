@@ -103,6 +103,12 @@ static void instagram_error_codes(void **state)
     expect(&o, LTM_RESULT_FAILED, "server", 1);
     o = classify(LTM_API_INSTAGRAM, 0, 400, "{\"error\":{\"message\":\"x\",\"code\":100}}", NULL);
     expect(&o, LTM_RESULT_FAILED, "validation", 0);
+    char *limit = fixture("instagram-publishing-limit.json");
+    o = classify(LTM_API_INSTAGRAM, 1, 400, limit, NULL);
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 3600000);
+    assert_non_null(strstr(o.error, "publishing limit reached for account acme"));
+    free(limit);
     free(expired);
     free(throttled);
 }
