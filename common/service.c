@@ -507,3 +507,10 @@ int ltm_service_shutdown(ltm_service *svc)
     ltm_service_free(svc);
     return exit_status;
 }
+
+int ltm_service_exit_status(int rc)
+{
+    if (rc == 1)
+        return 0;
+    return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+}

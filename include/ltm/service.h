@@ -38,6 +38,11 @@ typedef struct {
  * error prints one line naming the setting and returns LTM_ECONFIG), logs the
  * startup lines and prepares the connection. 0: *out is ready. */
 int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_service **out);
+
+/* The process exit status for what ltm_service_init or a service's own set-up
+ * returned: 0 after --help/--version (1), LTM_EXIT_CONFIG for a bad setting,
+ * 1 for anything else. */
+int ltm_service_exit_status(int rc);
 void ltm_service_free(ltm_service *svc);
 
 const ltm_config *ltm_service_config(const ltm_service *svc);

@@ -200,10 +200,8 @@ int main(int argc, char **argv)
     };
     static gateway g; /* the state is large: keep it off the stack */
     int rc = ltm_service_init(&def, argc, argv, &g.svc);
-    if (rc == 1)
-        return 0;
     if (rc != LTM_OK)
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     const ltm_config *c = ltm_service_config(g.svc);
     if (gw_http_check_bind(ltm_config_str(c, "LTM_HTTP_BIND")) != LTM_OK) {
         fprintf(stderr,

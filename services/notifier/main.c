@@ -438,10 +438,8 @@ int main(int argc, char **argv)
     };
     ltm_service *svc;
     int rc = ltm_service_init(&def, argc, argv, &svc);
-    if (rc == 1)
-        return 0;
     if (rc != LTM_OK)
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         ltm_error("curl initialisation failed");
         ltm_service_free(svc);
@@ -455,7 +453,7 @@ int main(int argc, char **argv)
         tg_cleanup(&n);
         ltm_service_free(svc);
         curl_global_cleanup();
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     }
     ltm_service_subscribe(svc, "ltm/alerts", 1);
     ltm_service_subscribe(svc, "ltm/results", 1);

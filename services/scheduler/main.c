@@ -188,10 +188,8 @@ int main(int argc, char **argv)
     };
     ltm_service *svc;
     int rc = ltm_service_init(&def, argc, argv, &svc);
-    if (rc == 1)
-        return 0;
     if (rc != LTM_OK)
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     const ltm_config *cfg = ltm_service_config(svc);
     char err[600], path[4096], db[4096];
     engine_settings es;

@@ -14,16 +14,14 @@ int main(int argc, char **argv)
     };
     ltm_service *svc;
     int rc = ltm_service_init(&def, argc, argv, &svc);
-    if (rc == 1)
-        return 0;
     if (rc != LTM_OK)
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     static const ltm_worker_def worker = {.kind = LTM_JOB_STORY, .share_group = "story-publishers"};
     ltm_worker *w;
     rc = ltm_worker_new(svc, &worker, &w);
     if (rc != LTM_OK) {
         ltm_service_free(svc);
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     }
     return ltm_worker_run(w);
 }

@@ -16,15 +16,13 @@ int main(int argc, char **argv)
     };
     ltm_service *svc;
     int rc = ltm_service_init(&def, argc, argv, &svc);
-    if (rc == 1)
-        return 0;
     if (rc != LTM_OK)
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     monitor *m;
     rc = monitor_new(svc, &m);
     if (rc != LTM_OK) {
         ltm_service_free(svc);
-        return rc == LTM_ECONFIG ? LTM_EXIT_CONFIG : 1;
+        return ltm_service_exit_status(rc);
     }
     monitor_subscribe(m);
     ltm_service_start(svc);
