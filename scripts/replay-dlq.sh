@@ -39,18 +39,27 @@ port=${BASH_REMATCH[2]}
 
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
+# The program below comes on python's stdin: the dead letters must not.
+if [[ $input == - ]]; then
+	cat >"$work/input"
+	input=$work/input
+fi
 # Split the input into one payload file and one "USER TOPIC" line per dead
-# letter, checking all of them first.
+# letter, checking all of them first. A message that several services turned
+# away (one result refused by the scheduler, the sysmonitor, the notifier and
+# the gateway) is one dead letter per service: it is published once.
 python3 - "$input" "$work" <<'PY' || exit 1
 import base64, json, os, re, sys
 
 src, work = sys.argv[1], sys.argv[2]
+seen = set()
+duplicates = 0
 # Which user may write which topic (mosquitto/acl).
 WRITERS = [(r"^ltm/jobs/(post|story|report)$", "scheduler"),
            (r"^ltm/results$", "scheduler"),
            (r"^ltm/alerts$", "sysmonitor"),
            (r"^ltm/commands/scheduler$", "ltmctl")]
-text = sys.stdin.read() if src == "-" else open(src, encoding="utf-8").read()
+text = open(src, encoding="utf-8").read()
 plan = []
 for n, line in enumerate(text.splitlines(), 1):
     if not line.strip():
@@ -66,9 +75,18 @@ for n, line in enumerate(text.splitlines(), 1):
     if user is None:
         sys.exit("replay-dlq: line %d: no LTM user may publish on %r; replay it by hand"
                  % (n, topic))
+    if (topic, data) in seen:
+        duplicates += 1
+        continue
+    seen.add((topic, data))
     with open(os.path.join(work, "%06d" % n), "wb") as f:
         f.write(data)
     plan.append("%06d %s %s" % (n, user, topic))
+if not plan:
+    sys.exit("replay-dlq: no dead letter in the input")
+if duplicates:
+    print("replay-dlq: %d duplicate(s) of the same message on the same topic skipped" % duplicates,
+          file=sys.stderr)
 with open(os.path.join(work, "plan"), "w") as f:
     f.write("".join(p + "\n" for p in plan))
 PY

@@ -68,6 +68,27 @@ class ReplayDlqTest(unittest.TestCase):
         self.assertEqual(self.result_of("replayed", mark).payload["status"], "published")
         self.assertEqual(self.result_of("binary", mark).payload["status"], "published")
 
+    def test_stdin_and_one_message_turned_away_by_several_services_is_published_once(self):
+        # One bad result is refused by every consumer: one dead letter each.
+        payload = json.dumps(job("once"))
+        lines = [json.dumps({"service": s, "topic": "ltm/jobs/post", "reason": "test",
+                             "payload": payload})
+                 for s in ("scheduler", "sysmonitor", "notifier")]
+        creds = os.path.join(self.broker.state_dir, "credentials.env")
+        mark = self.sub.mark()
+        done = subprocess.run([REPLAY, "--credentials", creds, "--url", self.broker.url],
+                              input="".join(l + "\n" for l in lines), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=30)
+        self.assertEqual(done.returncode, 0, done.stdout)
+        self.assertIn("2 duplicate(s)", done.stdout)
+        self.assertIn("1 message(s) published", done.stdout)
+        self.result_of("once", mark)
+        empty = subprocess.run([REPLAY, "--credentials", creds, "--url", self.broker.url],
+                               input="\n", stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, timeout=30)
+        self.assertNotEqual(empty.returncode, 0)
+        self.assertIn("no dead letter in the input", empty.stdout)
+
     def test_a_bad_line_stops_the_replay_before_anything_is_published(self):
         good = json.dumps({"topic": "ltm/jobs/post", "payload": json.dumps(job("never"))})
         for bad, why in (("not json", "line 2 is not a dead letter"),
