@@ -7,14 +7,25 @@
 # generated broker credentials live in var/ (never committed).
 # Stop with scripts/down.sh.
 #
-# Environment: LTM_BROKER_PORT (default 11883: the Debian mosquitto package
-# runs its own broker on 1883), PORT (health gateway, default 8000).
+# Environment, or else .env: LTM_BROKER_PORT (default 11883: the Debian
+# mosquitto package runs its own broker on 1883), PORT (health gateway,
+# default 8000), LTM_HTTP_BIND (default 127.0.0.1: the page and /status stay
+# on this machine unless you open them).
 set -euo pipefail
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 state=$repo/var
-broker_port=${LTM_BROKER_PORT:-11883}
-http_port=${PORT:-8000}
+# A value of .env, read without sourcing it (that comes later, for the services).
+dotenv() {
+	[[ -f $repo/.env ]] || return 0
+	sed -n "s/^[[:space:]]*$1=//p" "$repo/.env" | tail -n 1 | sed "s/^[\"']//; s/[\"']\$//"
+}
+broker_port=${LTM_BROKER_PORT:-$(dotenv LTM_BROKER_PORT)}
+broker_port=${broker_port:-11883}
+http_port=${PORT:-$(dotenv PORT)}
+http_port=${http_port:-8000}
+[[ $broker_port =~ ^[0-9]+$ ]] || { echo "up: LTM_BROKER_PORT must be a port number, got '$broker_port'" >&2; exit 1; }
+[[ $http_port =~ ^[0-9]+$ ]] || { echo "up: PORT must be a port number, got '$http_port'" >&2; exit 1; }
 services=(scheduler poster story-publisher sysmonitor notifier health-gateway)
 
 say() { printf '==> %s\n' "$*"; }
@@ -67,6 +78,7 @@ export LTM_DATA_DIR=${LTM_DATA_DIR:-$state/data}
 export LTM_ACCOUNTS_FILE=${LTM_ACCOUNTS_FILE:-$repo/config/accounts.example.json}
 export LTM_INSTANCE=${LTM_INSTANCE:-local}
 export PORT=$http_port
+export LTM_HTTP_BIND=${LTM_HTTP_BIND:-127.0.0.1}
 
 for svc in "${services[@]}"; do
 	say "starting ltm-$svc"
@@ -91,12 +103,15 @@ done
 [[ $online -ge ${#services[@]} ]] ||
 	die "only $online of ${#services[@]} services reported online; see $state/logs/"
 
+# The other scripts find a broker on another port only through the variable.
+port_prefix=""
+[[ $broker_port == 11883 ]] || port_prefix="LTM_BROKER_PORT=$broker_port "
 cat <<MSG
 
 LTM is running ($online services online; broker 127.0.0.1:$broker_port; logs in var/logs/).
 
-  Watch every message:   scripts/watch.sh
-  Publish a post now:    scripts/ltmctl post --account demo --text "Hello from LTM"
+  Watch every message:   ${port_prefix}scripts/watch.sh
+  Publish a post now:    ${port_prefix}scripts/ltmctl post --account demo --text "Hello from LTM"
   Health check:          curl -s localhost:$http_port/health
   Sandbox publications:  tail -f var/data/outbox/posts.jsonl
   Stop everything:       scripts/down.sh
