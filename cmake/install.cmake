@@ -18,7 +18,8 @@ install(PROGRAMS scripts/gen-credentials.sh scripts/render-broker-conf.sh
                  scripts/gen-tls.sh scripts/systemd-setup.sh scripts/forget-offline.sh
                  scripts/replay-dlq.sh
         DESTINATION ${LTM_SHARE_DIR}/scripts)
-install(FILES config/accounts.example.json DESTINATION ${LTM_SHARE_DIR}/config)
+install(FILES config/accounts.example.json config/accounts.live.example.json
+        DESTINATION ${LTM_SHARE_DIR}/config)
 install(FILES deploy/systemd/ltm.env.example DESTINATION ${LTM_SHARE_DIR})
 file(GLOB LTM_DOCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md)
 install(FILES ${LTM_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})

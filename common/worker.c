@@ -17,8 +17,8 @@
 
 const ltm_setting ltm_worker_settings[] = {
     {"LTM_MODE", LTM_SET_ENUM, "sandbox", 0, 0, 0, "sandbox|live",
-     "sandbox: nothing leaves the machine, posts go to the outbox file; live: publish on each "
-     "account's channel"},
+     "sandbox: nothing leaves the machine, publications go to the outbox files; live: publish "
+     "on each account's channel"},
     {"LTM_ACCOUNTS_FILE", LTM_SET_STRING, NULL, 0, 0, 0, NULL,
      "accounts file (default $LTM_DATA_DIR/accounts.json; required in live mode)"},
     {"LTM_WORKER_INFLIGHT", LTM_SET_INT, "16", 0, 1, 4096, NULL, "jobs carried out at once"},

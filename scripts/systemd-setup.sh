@@ -78,6 +78,9 @@ chmod 755 "$etc" "$etc/broker"
 if [[ ! -f $etc/ltm.env ]]; then
 	say "creating $etc/ltm.env (edit it: docs/configuration.md)"
 	install -m 600 -- "$env_example" "$etc/ltm.env"
+	sed -i "s|^LTM_MQTT_URL=mqtt://127.0.0.1:11883\$|LTM_MQTT_URL=mqtt://127.0.0.1:$port|" "$etc/ltm.env"
+elif ! grep -q "^LTM_MQTT_URL=mqtts\?://[^:/]*:$port/\?\$" "$etc/ltm.env"; then
+	say "warning: $etc/ltm.env keeps its LTM_MQTT_URL ($(sed -n 's/^LTM_MQTT_URL=//p' "$etc/ltm.env" | tail -n 1)); the broker listens on $port"
 fi
 if [[ ! -f $etc/accounts.json ]]; then
 	say "creating $etc/accounts.json from the example (sandbox accounts; docs/accounts.md)"

@@ -449,6 +449,7 @@ class SystemdTest(unittest.TestCase):
                      ["share", "ltm", "scripts", "gen-tls.sh"],
                      ["share", "ltm", "ltm.env.example"],
                      ["share", "ltm", "config", "accounts.example.json"],
+                     ["share", "ltm", "config", "accounts.live.example.json"],
                      ["share", "doc", "ltm", "operations.md"],
                      ["lib", "systemd", "system", "ltm.target"]):
             full = os.path.join(self.prefix, *path)
@@ -516,8 +517,12 @@ class SystemdTest(unittest.TestCase):
             with open(os.path.join(etc, "dlq-archive.env")) as f:
                 self.assertEqual(f.read(), "LTM_PASSWORD_OPERATOR=%s\nLTM_BROKER_PORT=11999\n"
                                  % creds["LTM_PASSWORD_OPERATOR"])
-            self.assertTrue(os.path.isfile(os.path.join(etc, "ltm.env")))
+            with open(os.path.join(etc, "ltm.env")) as f:
+                self.assertIn("\nLTM_MQTT_URL=mqtt://127.0.0.1:11999\n", f.read())
             self.assertTrue(os.path.isfile(os.path.join(etc, "accounts.json")))
+            # An ltm.env that names another broker port is kept, with a warning.
+            out = run([setup, "--etc", etc, "--no-user", "--port", "11998"])
+            self.assertIn("keeps its LTM_MQTT_URL (mqtt://127.0.0.1:11999)", out.stdout + out.stderr)
         finally:
             shutil.rmtree(etc, ignore_errors=True)
 
