@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Usage: scripts/install-deps.sh [EXTRA_PACKAGE...]
+# Usage: scripts/install-deps.sh [--run] [EXTRA_PACKAGE...]
 #
 # Installs, with apt-get, the packages LTM needs to build and test that are
-# not installed yet (Debian 12, Ubuntu 22.04 and 24.04). Extra package names
-# given as arguments are installed too. Uses sudo when not run as root.
+# not installed yet (Debian 12, Ubuntu 22.04 and 24.04). With --run, only what
+# building and running it takes (scripts/up.sh): not the test tools (clang,
+# Chromium, Prometheus's promtool, docker-compose, psutil). Extra package
+# names given as arguments are installed too. Uses sudo when not run as root.
 #
 # The mosquitto package ships a system-wide broker service (localhost:1883
 # on Debian/Ubuntu). LTM never uses it: tests and local runs start their own
@@ -12,16 +14,26 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential cmake pkg-config clang
+	build-essential cmake pkg-config
 	libpaho-mqtt-dev libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev
 	libsqlite3-dev libcmocka-dev libglib2.0-dev
 	mosquitto mosquitto-clients
-	tzdata python3 curl ca-certificates docker-compose
+	tzdata python3 curl ca-certificates
+)
+TEST_PACKAGES=(
+	clang  # the second compiler of scripts/test.sh
+	docker-compose  # validates compose.yaml
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 	python3-psutil  # the sysmonitor benchmark compares itself with psutil
 )
 
 die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }
+
+if [[ ${1:-} == --run ]]; then
+	shift
+else
+	PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 
 for p in "$@"; do
 	[[ $p =~ ^[a-z0-9][a-z0-9+.:-]+$ ]] || die "not a package name: '$p'"

@@ -32,7 +32,7 @@ say() { printf '==> %s\n' "$*"; }
 die() { printf 'up: %s\n' "$*" >&2; exit 1; }
 
 say "installing missing packages"
-"$repo/scripts/install-deps.sh"
+"$repo/scripts/install-deps.sh" --run
 
 say "building"
 cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
