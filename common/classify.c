@@ -46,18 +46,26 @@ int ltm_http_ok(const ltm_http_response *r)
     return !r->transport_error && !r->truncated && r->status >= 200 && r->status < 300;
 }
 
+/* A delay in seconds from an answer, as milliseconds capped at a week. The
+ * cap comes before the conversion: "1e300" or "inf" would not fit an
+ * int64_t, and converting such a double is undefined. NaN gives 0. */
+static int64_t seconds_to_ms(double seconds)
+{
+    if (!(seconds > 0))
+        return 0;
+    if (seconds * 1000.0 >= (double)WEEK_MS)
+        return WEEK_MS;
+    return (int64_t)(seconds * 1000.0);
+}
+
 int64_t ltm_retry_after_ms(const char *value, int64_t now_ms)
 {
     if (!value || !*value)
         return 0;
     char *end;
     double seconds = strtod(value, &end);
-    if (end != value && *end == '\0') {
-        if (seconds <= 0)
-            return 0;
-        int64_t ms = (int64_t)(seconds * 1000.0);
-        return ms > WEEK_MS ? WEEK_MS : ms;
-    }
+    if (end != value && *end == '\0')
+        return seconds_to_ms(seconds);
     struct tm tm = {0};
     const char *rest = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (!rest || *rest)
@@ -76,7 +84,7 @@ int64_t ltm_reset_duration_ms(const char *value)
     while (*p) {
         char *end;
         double n = strtod(p, &end);
-        if (end == p || n < 0)
+        if (end == p || !(n >= 0)) /* also NaN: "nans" */
             return 0;
         if (strncmp(end, "ms", 2) == 0) {
             total += n;
@@ -177,8 +185,8 @@ static int64_t asked_delay(ltm_api api, const ltm_http_response *r)
     if (ms == 0 && api == LTM_API_REPLICATE) {
         cJSON *root = cJSON_ParseWithLength(r->body, r->body_len);
         const cJSON *ra = cJSON_GetObjectItemCaseSensitive(root, "retry_after");
-        if (cJSON_IsNumber(ra) && ra->valuedouble > 0)
-            ms = (int64_t)(ra->valuedouble * 1000);
+        if (cJSON_IsNumber(ra))
+            ms = seconds_to_ms(ra->valuedouble);
         cJSON_Delete(root);
     }
     return ms > WEEK_MS ? WEEK_MS : ms;

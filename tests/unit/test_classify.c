@@ -179,6 +179,22 @@ static void retry_after_forms(void **state)
     assert_int_equal(ltm_reset_duration_ms("3 days"), 0);
 }
 
+/* Found by tests/fuzz/fuzz_classify: a delay too large for an int64_t, or
+ * NaN, was converted before it was capped (undefined; INT64_MIN on x86). */
+static void delays_out_of_range(void **state)
+{
+    (void)state;
+    int64_t now = 1764000000000LL, week = 7LL * 86400 * 1000;
+    assert_int_equal(ltm_retry_after_ms("88888888888888888888888", now), week);
+    assert_int_equal(ltm_retry_after_ms("1e300", now), week);
+    assert_int_equal(ltm_retry_after_ms("inf", now), week);
+    assert_int_equal(ltm_retry_after_ms("nan", now), 0);
+    assert_int_equal(ltm_reset_duration_ms("nans"), 0);
+    assert_int_equal(ltm_reset_duration_ms("1e300h"), week);
+    ltm_outcome o = classify(LTM_API_REPLICATE, 0, 429, "{\"retry_after\":1e300}", NULL);
+    assert_int_equal(o.retry_after_ms, week);
+}
+
 static void api_message_is_printable_and_bounded(void **state)
 {
     (void)state;
@@ -199,6 +215,7 @@ int main(void)
         cmocka_unit_test(replicate_retry_after_in_body),
         cmocka_unit_test(transport_failures_depend_on_what_was_sent),
         cmocka_unit_test(retry_after_forms),
+        cmocka_unit_test(delays_out_of_range),
         cmocka_unit_test(api_message_is_printable_and_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
