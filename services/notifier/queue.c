@@ -5,8 +5,13 @@
 #include "ltm/error.h"
 #include "ltm/json.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Ids, counters and instants are written as JSON numbers: beyond 2^53 a
+ * double no longer holds every integer. */
+#define ID_MAX 9007199254740992.0
 
 void ntf_queue_init(ntf_queue *q, size_t max, size_t max_text)
 {
@@ -207,10 +212,13 @@ char *ntf_queue_serialize(const ntf_queue *q)
     return ltm_json_finish(root);
 }
 
-static double number(const cJSON *o, const char *key)
+/* A count or an instant from the file, 0 when absent or out of 0..max: the
+ * callers convert it to an integer type, and converting a double that does
+ * not fit (a hand-edited 1e300) is undefined. */
+static double number(const cJSON *o, const char *key, double max)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? v->valuedouble : 0;
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max ? v->valuedouble : 0;
 }
 
 int ntf_queue_parse(ntf_queue *q, const char *json, size_t len)
@@ -222,8 +230,8 @@ int ntf_queue_parse(ntf_queue *q, const char *json, size_t len)
         cJSON_Delete(root);
         return LTM_EINVAL;
     }
-    q->next_id = (uint64_t)number(root, "next_id");
-    q->summarised = (uint64_t)number(root, "summarised");
+    q->next_id = (uint64_t)number(root, "next_id", ID_MAX);
+    q->summarised = (uint64_t)number(root, "summarised", ID_MAX);
     const cJSON *o;
     cJSON_ArrayForEach(o, arr)
     {
@@ -232,16 +240,16 @@ int ntf_queue_parse(ntf_queue *q, const char *json, size_t len)
             continue;
         int sev = ntf_severity_parse(
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "severity")));
-        if (ntf_queue_push(q, sev, text, (int64_t)number(o, "created_ms")) != LTM_OK) {
+        if (ntf_queue_push(q, sev, text, (int64_t)number(o, "created_ms", ID_MAX)) != LTM_OK) {
             cJSON_Delete(root);
             ntf_queue_clear(q);
             return LTM_ENOMEM;
         }
         ntf_entry *e = &q->items[q->count - 1];
-        e->id = (uint64_t)number(o, "id");
-        e->attempts = (int)number(o, "attempts");
+        e->id = (uint64_t)number(o, "id", ID_MAX);
+        e->attempts = (int)number(o, "attempts", INT_MAX);
         e->plain = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plain"));
-        e->merged = number(o, "merged") >= 1 ? (unsigned)number(o, "merged") : 1;
+        e->merged = number(o, "merged", UINT_MAX) >= 1 ? (unsigned)number(o, "merged", UINT_MAX) : 1;
         if (e->id >= q->next_id)
             q->next_id = e->id + 1;
     }

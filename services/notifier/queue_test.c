@@ -38,6 +38,27 @@ static void malformed_file_is_refused(void **state)
     assert_int_equal(q.count, 0);
 }
 
+/* Found by tests/fuzz/fuzz_notifier: numbers too large for the fields they
+ * fill were converted anyway (undefined behaviour). They read as absent. */
+static void out_of_range_numbers_read_as_absent(void **state)
+{
+    (void)state;
+    const char *json = "{\"next_id\":1e300,\"summarised\":1e20,\"entries\":[{\"id\":1e300,"
+                       "\"severity\":\"info\",\"text\":\"x\",\"created_ms\":1e300,"
+                       "\"attempts\":1e300,\"merged\":1.8e107}]}";
+    ntf_queue q;
+    ntf_queue_init(&q, 10, 4096);
+    assert_int_equal(ntf_queue_parse(&q, json, strlen(json)), 0);
+    assert_int_equal(q.count, 1);
+    assert_int_equal(q.summarised, 0);
+    assert_int_equal(q.items[0].id, 0);
+    assert_int_equal(q.items[0].created_ms, 0);
+    assert_int_equal(q.items[0].attempts, 0);
+    assert_int_equal(q.items[0].merged, 1);
+    assert_int_equal(q.next_id, 1);
+    ntf_queue_clear(&q);
+}
+
 static void full_queue_summarises_low_severity_first(void **state)
 {
     (void)state;
@@ -104,6 +125,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fifo_and_round_trip),
         cmocka_unit_test(malformed_file_is_refused),
+        cmocka_unit_test(out_of_range_numbers_read_as_absent),
         cmocka_unit_test(full_queue_summarises_low_severity_first),
         cmocka_unit_test(all_critical_are_merged_never_dropped),
         cmocka_unit_test(summary_stays_within_the_message_limit),
