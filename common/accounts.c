@@ -278,6 +278,9 @@ static int parse_content(ctx *c, const cJSON *o, ltm_account *a)
                 return fail(c, path, "expected a weekday: mon, tue, wed, thu, fri, sat or sun");
             if (!cJSON_IsString(t) || strlen(t->valuestring) > 500)
                 return fail(c, path, "expected a string of at most 500 bytes");
+            /* JSON lets a key repeat; which one was meant is anyone's guess. */
+            if (a->themes[day])
+                return fail(c, path, "the same weekday is listed twice");
             if (!(a->themes[day] = strdup(t->valuestring)))
                 return LTM_ENOMEM;
         }

@@ -105,6 +105,10 @@ static void parse_rejects_bad_fields(void **state)
          "account \"x\": field channel.url: expected an http"},
         {"{\"accounts\": [{\"name\": \"x\", \"content\": {\"themes\": {\"funday\": \"x\"}}}]}",
          "account \"x\": field content.themes.funday: expected a weekday"},
+        /* Found by tests/fuzz/fuzz_accounts: the second "fri" leaked the first. */
+        {"{\"accounts\": [{\"name\": \"x\", \"content\": {\"themes\": {\"fri\": \"a\", "
+         "\"fri\": \"b\"}}}]}",
+         "account \"x\": field content.themes.fri: the same weekday is listed twice"},
         {"{\"accounts\": [{\"name\": \"x\", \"channel\": {\"type\": \"instagram\", \"user_id\": "
          "\"abc\", \"token_env\": \"T\"}}]}",
          "account \"x\": field channel.user_id: expected the numeric"},
