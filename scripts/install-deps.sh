@@ -22,6 +22,7 @@ PACKAGES=(
 )
 TEST_PACKAGES=(
 	clang  # the second compiler of scripts/test.sh
+	libclang-rt-dev  # clang's sanitizer and libFuzzer runtimes (tests/fuzz): only recommended by clang
 	docker-compose  # validates compose.yaml
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 	python3-psutil  # the sysmonitor benchmark compares itself with psutil
@@ -68,10 +69,16 @@ echo "install-deps: installing ${missing[*]}"
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
 
 unavailable=()
+available=()
 for p in "${missing[@]}"; do
 	candidate=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
-	[[ -n $candidate && $candidate != "(none)" ]] || unavailable+=("$p")
+	if [[ -n $candidate && $candidate != "(none)" ]]; then
+		available+=("$p")
+	elif [[ $p != libclang-rt-dev ]]; then # Ubuntu 22.04: inside libclang-common-14-dev
+		unavailable+=("$p")
+	fi
 done
+missing=("${available[@]}")
 if [[ ${#unavailable[@]} -gt 0 ]]; then
 	die "no installable version of: ${unavailable[*]} (on Ubuntu, libpaho-mqtt-dev and libcjson-dev are in 'universe': enable it and rerun)"
 fi
