@@ -106,6 +106,14 @@ int ltm_json_time(const cJSON *obj, const char *key, int required, int64_t *out_
     return LTM_OK;
 }
 
+int64_t ltm_json_count(const cJSON *item)
+{
+    if (!cJSON_IsNumber(item) || !(item->valuedouble >= 0) ||
+        item->valuedouble > 9007199254740992.0)
+        return 0;
+    return (int64_t)item->valuedouble;
+}
+
 cJSON *ltm_json_parse_object(const char *text, size_t len, char *reason, size_t reason_size)
 {
     if (!text || len == 0) {

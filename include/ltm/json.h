@@ -21,6 +21,12 @@ int ltm_json_bool(const cJSON *obj, const char *key, int required, int *out, cha
 int ltm_json_time(const cJSON *obj, const char *key, int required, int64_t *out_ms, char *reason,
                   size_t reason_size);
 
+/* A count or an instant read back from a service's own state file: the
+ * item's value when it is a number from 0 to 2^53 (every integer a double
+ * holds), else 0, so a damaged value reads as absent. Casting a double out
+ * of an integer type's range (1e300) is undefined; this never does. */
+int64_t ltm_json_count(const cJSON *item);
+
 /* Parses text that must be a JSON object; reason on failure. Caller frees
  * with cJSON_Delete. */
 cJSON *ltm_json_parse_object(const char *text, size_t len, char *reason, size_t reason_size);

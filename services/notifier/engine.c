@@ -330,8 +330,7 @@ cJSON *ntf_engine_to_json(const ntf_engine *e)
 
 static int64_t num(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (int64_t)v->valuedouble : 0;
+    return ltm_json_count(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 static int flag(const cJSON *o, const char *key)

@@ -143,6 +143,27 @@ static void hostile_keys_and_summaries_are_escaped(void **state)
     ntf_engine_clear(&e);
 }
 
+/* Found by tests/fuzz/fuzz_notifier: a number too large for its field was
+ * converted anyway (undefined behaviour). It now reads as absent. */
+static void damaged_state_numbers_read_as_absent(void **state)
+{
+    (void)state;
+    ntf_engine e;
+    ntf_engine_init(&e, &opts);
+    cJSON *j = cJSON_Parse("[{\"key\":\"k\",\"since_ms\":1.764e23,\"last_ms\":1764000000000,"
+                           "\"total\":-1,\"unsent\":1e300}]");
+    size_t skipped = 0;
+    assert_int_equal(ntf_engine_from_json(&e, j, &skipped), 0);
+    cJSON_Delete(j);
+    const ntf_alert *a = ntf_engine_find(&e, "k");
+    assert_non_null(a);
+    assert_int_equal(a->since_ms, 0);
+    assert_int_equal(a->last_ms, 1764000000000);
+    assert_int_equal(a->total, 0);
+    assert_int_equal(a->unsent, 0);
+    ntf_engine_clear(&e);
+}
+
 static void state_survives_a_round_trip(void **state)
 {
     (void)state;
@@ -186,6 +207,7 @@ int main(void)
         cmocka_unit_test(fired_and_resolved_in_one_window_is_still_told),
         cmocka_unit_test(hostile_keys_and_summaries_are_escaped),
         cmocka_unit_test(state_survives_a_round_trip),
+        cmocka_unit_test(damaged_state_numbers_read_as_absent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,7 +163,7 @@ static void stat_from(ntf_stat *s, const cJSON *o)
     if (cJSON_IsNumber(max) && cJSON_IsNumber(sum) && cJSON_IsNumber(n) && n->valuedouble >= 0) {
         s->max = max->valuedouble;
         s->sum = sum->valuedouble;
-        s->n = (uint64_t)n->valuedouble;
+        s->n = (uint64_t)ltm_json_count(n);
     }
 }
 
@@ -192,9 +192,9 @@ void ntf_host_from_json(ntf_host *h, const cJSON *arr)
     cJSON_ArrayForEach(o, arr)
     {
         const cJSON *hour = cJSON_GetObjectItemCaseSensitive(o, "hour_ms");
-        if (!cJSON_IsNumber(hour) || hour->valuedouble <= 0)
+        int64_t ms = ltm_json_count(hour);
+        if (ms <= 0)
             continue;
-        int64_t ms = (int64_t)hour->valuedouble;
         ms -= ms % HOUR_MS;
         ntf_host_bucket *b = &h->buckets[(ms / HOUR_MS) % NTF_HOST_BUCKETS];
         memset(b, 0, sizeof *b);

@@ -156,11 +156,28 @@ static void record_lines_round_trip(void **state)
     assert_int_equal(ntf_record_parse("{\"job_id\":1}", 12, &r), -2);
 }
 
+/* Found by tests/fuzz/fuzz_notifier: an hour of 1e300 in the state file
+ * was converted to a negative instant (undefined) and indexed the ring
+ * before its start. */
+static void host_hour_out_of_range_is_skipped(void **state)
+{
+    (void)state;
+    cJSON *j = cJSON_Parse("[{\"hour_ms\":1e300,\"cpu\":{\"max\":1,\"sum\":1,\"n\":1e300}},"
+                           "{\"hour_ms\":-5}]");
+    static ntf_host h;
+    memset(&h, 0, sizeof h);
+    ntf_host_from_json(&h, j);
+    cJSON_Delete(j);
+    for (int i = 0; i < NTF_HOST_BUCKETS; i++)
+        assert_int_equal(h.buckets[i].hour_ms, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(figures_per_account_and_overall),
         cmocka_unit_test(host_metrics_from_the_fixture),
+        cmocka_unit_test(host_hour_out_of_range_is_skipped),
         cmocka_unit_test(record_lines_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -298,10 +298,10 @@ void ntf_rules_from_json(ntf_rules *r, const cJSON *o)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "overall_consecutive");
     if (cJSON_IsNumber(v) && v->valueint > 0)
         r->overall_consecutive = v->valueint;
-    v = cJSON_GetObjectItemCaseSensitive(o, "last_success_ms");
-    if (cJSON_IsNumber(v) && v->valuedouble > 0)
-        r->last_success_ms = (int64_t)v->valuedouble;
-    v = cJSON_GetObjectItemCaseSensitive(o, "due_since_ms");
-    if (cJSON_IsNumber(v) && v->valuedouble > 0)
-        r->due_since_ms = (int64_t)v->valuedouble;
+    int64_t ms = ltm_json_count(cJSON_GetObjectItemCaseSensitive(o, "last_success_ms"));
+    if (ms > 0)
+        r->last_success_ms = ms;
+    ms = ltm_json_count(cJSON_GetObjectItemCaseSensitive(o, "due_since_ms"));
+    if (ms > 0)
+        r->due_since_ms = ms;
 }

@@ -51,9 +51,9 @@ static int load_state(notifier *n)
                               &skipped);
     ntf_rules_from_json(&n->rules, cJSON_GetObjectItemCaseSensitive(root, "rules"));
     ntf_host_from_json(&n->host, cJSON_GetObjectItemCaseSensitive(root, "host"));
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "last_notice_ms");
-    if (cJSON_IsNumber(v) && v->valuedouble > 0)
-        n->last_notice_ms = (int64_t)v->valuedouble;
+    int64_t ms = ltm_json_count(cJSON_GetObjectItemCaseSensitive(root, "last_notice_ms"));
+    if (ms > 0)
+        n->last_notice_ms = ms;
     const char *job = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "last_report_job"));
     if (job)
         snprintf(n->last_report_job, sizeof n->last_report_job, "%s", job);
