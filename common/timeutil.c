@@ -34,7 +34,11 @@ char *ltm_time_format_iso(int64_t ms, char out[LTM_ISO_SIZE])
         snprintf(out, LTM_ISO_SIZE, "1970-01-01T00:00:00.000Z");
         return out;
     }
-    size_t n = strftime(out, LTM_ISO_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* Not strftime's %Y: it writes the year 26 as "26", which RFC 3339 (and
+     * ltm_time_parse_iso) refuses, so a time that decoded would not decode
+     * again once re-encoded. */
+    size_t n = (size_t)snprintf(out, LTM_ISO_SIZE, "%04d-", tm.tm_year + 1900);
+    n += strftime(out + n, LTM_ISO_SIZE - n, "%m-%dT%H:%M:%S", &tm);
     snprintf(out + n, LTM_ISO_SIZE - n, ".%03dZ", (int)frac);
     return out;
 }

@@ -242,6 +242,10 @@ static void iso_times(void **state)
     assert_int_equal(ms, 500);
     assert_string_equal(ltm_time_format_iso(-1, buf), "1969-12-31T23:59:59.999Z");
     assert_int_equal(ltm_time_parse_iso("2026-11-25 08:00:00Z", &ms), LTM_OK);
+    /* Found by tests/fuzz/fuzz_msg: a job slot in the year 26 decoded, was
+     * re-encoded as "26-11-25..." and then refused. */
+    assert_int_equal(ltm_time_parse_iso("0026-11-25T12:00:00.125Z", &ms), LTM_OK);
+    assert_string_equal(ltm_time_format_iso(ms, buf), "0026-11-25T12:00:00.125Z");
     const char *bad[] = {"2026-11-25", "2026-11-25T08:00:00", "2026-13-01T00:00:00Z",
                          "2026-11-25T24:00:00Z", "2026-11-25T08:00:00+2", "2026-11-25T08:00:00Zjunk",
                          "2026-02-29T00:00:00Z"};
