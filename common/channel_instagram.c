@@ -1,6 +1,7 @@
 #include "ltm/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
+#include "ltm/log.h"
 #include "ltm/timeutil.h"
 
 #include <stdio.h>
@@ -12,8 +13,12 @@
  * image URL, wait until Instagram has fetched and processed it, then publish
  * it. The container id is the handle for the check after a lost answer: a
  * container that is FINISHED but not PUBLISHED can still be published, one
- * that is PUBLISHED must not be again. The token travels in the
- * Authorization header, never in a URL. */
+ * that is PUBLISHED must not be again; the worker keeps a FINISHED one for
+ * the next attempt (t->ready_ref), which publishes it instead of creating
+ * another. Before anything is created or published, the account's 24 h
+ * publishing limit is read: a full quota fails the attempt as rate_limited
+ * without spending a container. The token travels in the Authorization
+ * header, never in a URL. */
 
 char *ltm_instagram_container_body(const char *image_url, const char *caption, int story)
 {
@@ -48,6 +53,32 @@ char *ltm_instagram_id(const char *body, size_t len) { return string_field(body,
 char *ltm_instagram_status(const char *body, size_t len)
 {
     return string_field(body, len, "status_code");
+}
+
+int ltm_instagram_limit_parse(const char *body, size_t len, ltm_instagram_limit *out, char *reason,
+                              size_t reason_size)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    const cJSON *entry = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, 0) : NULL;
+    const cJSON *config = cJSON_GetObjectItemCaseSensitive(entry, "config");
+    ltm_instagram_limit l = {0, 0, 0};
+    int rc = LTM_OK;
+    if (!cJSON_IsObject(entry) || !cJSON_IsObject(config)) {
+        snprintf(reason, reason_size, "%s", !root ? "not JSON" : "no data[0].config object");
+        rc = LTM_EINVAL;
+    }
+    if (rc == LTM_OK)
+        rc = ltm_json_int(entry, "quota_usage", 1, 0, 1000000, &l.usage, reason, reason_size);
+    if (rc == LTM_OK)
+        rc = ltm_json_int(config, "quota_total", 1, 1, 1000000, &l.total, reason, reason_size);
+    if (rc == LTM_OK)
+        rc = ltm_json_int(config, "quota_duration", 0, 1, 31LL * 86400, &l.duration_s, reason,
+                          reason_size);
+    cJSON_Delete(root);
+    if (rc == LTM_OK)
+        *out = l;
+    return rc;
 }
 
 static void headers_for(ltm_task *t, char *auth, size_t size, const char *list[2])
@@ -109,6 +140,7 @@ static void on_container_status(void *ctx, const ltm_http_response *r)
     char *status = ltm_instagram_status(r->body, r->body_len);
     const char *s = status ? status : "";
     if (strcmp(s, "FINISHED") == 0) {
+        t->ref_ready = 1;
         publish_container(t);
     } else if (strcmp(s, "PUBLISHED") == 0) {
         ltm_outcome_published(&t->outcome, t->ref);
@@ -158,6 +190,69 @@ static void on_container(void *ctx, const ltm_http_response *r)
     poll_container(t);
 }
 
+static void create_container(ltm_task *t)
+{
+    char url[2200], auth[600];
+    const char *headers[2];
+    headers_for(t, auth, sizeof auth, headers);
+    snprintf(url, sizeof url, "%s/%s/media", t->env->instagram_base, t->channel->user_id);
+    char *body =
+        ltm_instagram_container_body(t->image_url, t->text, t->job->kind == LTM_JOB_STORY);
+    if (!body) {
+        ltm_task_fail(t, "internal", 1, "out of memory");
+        return;
+    }
+    ltm_task_http(t, "POST", url, headers, 2, body, strlen(body), 64 * 1024, on_container);
+    free(body);
+}
+
+/* Stories count toward the same limit as feed posts (Meta's content
+ * publishing docs), so both are checked. A check that fails blocks nothing:
+ * the limit is also enforced by the publish answer (code 9, classify.c). */
+static void on_limit(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    ltm_instagram_limit l;
+    char why[480] = "";
+    if (!ltm_http_ok(r)) {
+        ltm_outcome o;
+        ltm_classify_failure(LTM_API_INSTAGRAM, 0, r, t->job->account, &o);
+        snprintf(why, sizeof why, "%s", o.error);
+    } else if (ltm_instagram_limit_parse(r->body, r->body_len, &l, why, sizeof why) == LTM_OK &&
+               l.usage >= l.total) {
+        char window[32] = "24 h";
+        if (l.duration_s % 3600 == 0 && l.duration_s)
+            snprintf(window, sizeof window, "%lld h", l.duration_s / 3600);
+        else if (l.duration_s)
+            snprintf(window, sizeof window, "%lld s", l.duration_s);
+        ltm_outcome *o = &t->outcome;
+        o->retry_after_ms = LTM_INSTAGRAM_LIMIT_RETRY_MS;
+        ltm_outcome_fail(o, "rate_limited", 1,
+                         "Instagram publishing limit reached for account %s: %lld of %lld "
+                         "API-published posts in %s used (content_publishing_limit); nothing "
+                         "was sent", t->job->account, l.usage, l.total, window);
+        ltm_task_finish(t);
+        return;
+    }
+    if (why[0])
+        ltm_warn("cannot read the Instagram publishing limit; publishing without it", "job_id",
+                 t->job->job_id, "account", t->job->account, "reason", why);
+    if (t->ref)
+        publish_container(t);
+    else
+        create_container(t);
+}
+
+static void check_limit(ltm_task *t)
+{
+    char url[2200], auth[600];
+    const char *headers[2];
+    headers_for(t, auth, sizeof auth, headers);
+    snprintf(url, sizeof url, "%s/%s/content_publishing_limit?fields=quota_usage,config",
+             t->env->instagram_base, t->channel->user_id);
+    ltm_task_http(t, "GET", url, headers, 1, NULL, 0, 64 * 1024, on_limit);
+}
+
 static int is_jpeg(const char *url)
 {
     size_t n = strcspn(url, "?#");
@@ -168,6 +263,15 @@ static int is_jpeg(const char *url)
 static void instagram_publish(ltm_task *t)
 {
     int story = t->job->kind == LTM_JOB_STORY;
+    if (t->ready_ref) {
+        /* An earlier attempt's container, checked FINISHED: it carries the
+         * image and caption already. */
+        t->ref = t->ready_ref;
+        t->ready_ref = NULL;
+        t->ref_ready = 1;
+        check_limit(t);
+        return;
+    }
     if (!t->image_url) {
         ltm_task_fail(t, "config", 0,
                       "Instagram needs an image: give the account %s or set REPLICATE_TOKEN with "
@@ -179,17 +283,7 @@ static void instagram_publish(ltm_task *t)
                                           "in .jpg or .jpeg");
         return;
     }
-    char url[2200], auth[600];
-    const char *headers[2];
-    headers_for(t, auth, sizeof auth, headers);
-    snprintf(url, sizeof url, "%s/%s/media", t->env->instagram_base, t->channel->user_id);
-    char *body = ltm_instagram_container_body(t->image_url, t->text, story);
-    if (!body) {
-        ltm_task_fail(t, "internal", 1, "out of memory");
-        return;
-    }
-    ltm_task_http(t, "POST", url, headers, 2, body, strlen(body), 64 * 1024, on_container);
-    free(body);
+    check_limit(t);
 }
 
 static void on_check(void *ctx, const ltm_http_response *r)
@@ -200,9 +294,15 @@ static void on_check(void *ctx, const ltm_http_response *r)
         ltm_outcome_published(&t->outcome, t->ref);
         ltm_task_finish(t);
     } else if (status && strcmp(status, "FINISHED") == 0) {
+        t->ref_ready = 1;
         ltm_task_fail(t, "network", 1,
                       "the publish request got no answer; container %s is ready and not "
-                      "published, so it was not published", t->ref);
+                      "published: the next attempt publishes it", t->ref);
+    } else if (t->ref_prepared) {
+        /* Known unpublished when it was recorded: whatever it is now
+         * (EXPIRED, ERROR, gone, unreadable), a new container is safe. */
+        ltm_task_fail(t, "network", 1, "the container of an earlier attempt cannot be published "
+                                       "(%s); a new one is created", status ? status : "no status");
     } else {
         ltm_task_unconfirmed(t, "the publish request got no answer and the container's status "
                                 "could not be read (%s); check the account",

@@ -212,8 +212,6 @@ static void by_status(ltm_api api, const ltm_http_response *r, const char *accou
         ltm_outcome_fail(o, "validation", 0, "%s rejected the request (%ld): %s", who, s, msg);
 }
 
-#define IG_PUBLISHING_LIMIT_RETRY_MS (60 * 60 * 1000)
-
 static void instagram(const ltm_http_response *r, const char *account, const char *msg,
                       ltm_outcome *o)
 {
@@ -221,9 +219,8 @@ static void instagram(const ltm_http_response *r, const char *account, const cha
     int code = json_error_code(r->body, r->body_len, "code", unused, sizeof unused);
     int subcode = json_error_code(r->body, r->body_len, "error_subcode", unused, sizeof unused);
     if (code == 9 || subcode == 2207042) {
-        /* 50 API-published posts per rolling 24 h: no header says when a
-         * slot frees up, so try again in an hour instead of failing the job. */
-        o->retry_after_ms = IG_PUBLISHING_LIMIT_RETRY_MS;
+        /* The publishing limit: retried, not failed (classify.h). */
+        o->retry_after_ms = LTM_INSTAGRAM_LIMIT_RETRY_MS;
         ltm_outcome_fail(o, "rate_limited", 1,
                          "Instagram publishing limit reached for account %s (posts per 24 h): %s",
                          account ? account : "-", msg);

@@ -25,14 +25,47 @@ struct ltm_pubstore {
     pthread_cond_t wake;
 };
 
+#define PUBLICATIONS_COLUMNS                                                                      \
+    " job_id TEXT PRIMARY KEY,"                                                                    \
+    " state TEXT NOT NULL CHECK (state IN ('sending','published','prepared')),"                   \
+    " channel TEXT, remote_id TEXT, ref TEXT, text TEXT,"                                          \
+    " updated_ms INTEGER NOT NULL"
+
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "CREATE TABLE IF NOT EXISTS publications ("
-    " job_id TEXT PRIMARY KEY,"
-    " state TEXT NOT NULL CHECK (state IN ('sending','published')),"
-    " channel TEXT, remote_id TEXT, ref TEXT, text TEXT,"
-    " updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS publications (" PUBLICATIONS_COLUMNS ");"
     "CREATE INDEX IF NOT EXISTS publications_updated ON publications(updated_ms);";
+
+/* Databases written before the "prepared" state have a CHECK constraint
+ * that refuses it, and SQLite cannot alter a constraint: the rows are
+ * copied into a table with the current definition, in one transaction. */
+static const char add_prepared[] =
+    "BEGIN IMMEDIATE;"
+    "CREATE TABLE publications_v2 (" PUBLICATIONS_COLUMNS ");"
+    "INSERT INTO publications_v2 SELECT job_id, state, channel, remote_id, ref, text, updated_ms"
+    " FROM publications;"
+    "DROP TABLE publications;"
+    "ALTER TABLE publications_v2 RENAME TO publications;"
+    "CREATE INDEX publications_updated ON publications(updated_ms);"
+    "COMMIT;";
+
+static int migrate(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT instr(sql, 'prepared') FROM sqlite_master "
+                                    "WHERE type = 'table' AND name = 'publications'",
+                                -1, &st, NULL);
+    int current = 1;
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        current = sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK || current)
+        return rc;
+    rc = sqlite3_exec(db, add_prepared, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
 
 void ltm_pub_record_clear(ltm_pub_record *r)
 {
@@ -120,6 +153,8 @@ int ltm_pubstore_open(const char *path, int full_sync, ltm_pubstore **out, char 
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
+        rc = migrate(s->db);
+    if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                           NULL, NULL, NULL);
     if (rc == SQLITE_OK)
@@ -139,7 +174,7 @@ int ltm_pubstore_open(const char *path, int full_sync, ltm_pubstore **out, char 
                                 -1, &s->upsert, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db, "DELETE FROM publications WHERE job_id = ?1 AND "
-                                       "state = 'sending'", -1, &s->forget, NULL);
+                                       "state IN ('sending', 'prepared')", -1, &s->forget, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db, "DELETE FROM publications WHERE updated_ms < ?1", -1,
                                 &s->prune, NULL);
@@ -168,8 +203,10 @@ int ltm_pubstore_get(ltm_pubstore *s, const char *job_id, ltm_pub_record *out)
     int rc = sqlite3_step(s->get);
     if (rc == SQLITE_ROW) {
         const unsigned char *state = sqlite3_column_text(s->get, 0);
-        out->state = state && strcmp((const char *)state, "published") == 0 ? LTM_PUB_PUBLISHED
-                                                                            : LTM_PUB_SENDING;
+        out->state = !state                                               ? LTM_PUB_SENDING
+                     : strcmp((const char *)state, "published") == 0 ? LTM_PUB_PUBLISHED
+                     : strcmp((const char *)state, "prepared") == 0  ? LTM_PUB_PREPARED
+                                                                     : LTM_PUB_SENDING;
         out->channel = column_dup(s->get, 1);
         out->remote_id = column_dup(s->get, 2);
         out->ref = column_dup(s->get, 3);
@@ -208,6 +245,14 @@ int ltm_pubstore_published(ltm_pubstore *s, const char *job_id, const char *chan
                            const char *remote_id, int64_t now_ms)
 {
     return upsert(s, job_id, "published", channel, remote_id, NULL, NULL, now_ms);
+}
+
+int ltm_pubstore_prepared(ltm_pubstore *s, const char *job_id, const char *channel, const char *ref,
+                          const char *text, int64_t now_ms)
+{
+    if (!ref)
+        return LTM_EINVAL;
+    return upsert(s, job_id, "prepared", channel, NULL, ref, text, now_ms);
 }
 
 int ltm_pubstore_forget(ltm_pubstore *s, const char *job_id)

@@ -16,6 +16,7 @@ void ltm_task_reset_stage(ltm_task *t)
     t->bytes_len = 0;
     t->stage = 0;
     t->deadline_mono = 0;
+    t->ref_ready = t->ref_prepared = 0;
     t->wake_mono = 0;
     t->on_wake = NULL;
 }
@@ -25,7 +26,8 @@ void ltm_task_clear(ltm_task *t)
     ltm_task_reset_stage(t);
     free(t->text);
     free(t->image_url);
-    t->text = t->image_url = NULL;
+    free(t->ready_ref);
+    t->text = t->image_url = t->ready_ref = NULL;
 }
 
 void ltm_task_finish(ltm_task *t)

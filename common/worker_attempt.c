@@ -222,6 +222,26 @@ static void forget_intent(attempt *a)
     }
 }
 
+/* After a retryable failure, a handle that can still be published (an
+ * Instagram container found FINISHED) is kept for the next attempt, which
+ * publishes it instead of creating a new one; otherwise the row goes. */
+static void keep_or_forget(attempt *a)
+{
+    ltm_task *t = &a->task;
+    if (!(t->outcome.status == LTM_RESULT_FAILED && t->outcome.retryable && t->ref_ready &&
+          t->ref)) {
+        forget_intent(a);
+        return;
+    }
+    if (ltm_pubstore_prepared(a->w->store, a->job.job_id, ltm_channel_type_name(channel_type(a)),
+                              t->ref, t->text, ltm_now_ms()) != LTM_OK) {
+        /* The sending row stays: the next attempt checks before it sends. */
+        ltm_service_count_error(a->w->svc);
+        ltm_error("cannot record a prepared container in the database", "job_id", a->job.job_id,
+                  "ref", t->ref);
+    }
+}
+
 static int before_publish(ltm_task *t)
 {
     attempt *a = t->owner;
@@ -240,9 +260,18 @@ static void after_verify(ltm_task *t)
         record_published(a);
     } else if (o->status == LTM_RESULT_FAILED && o->retryable) {
         /* The check proved the post absent. */
-        forget_intent(a);
+        if (a->recovering && t->ref_ready) {
+            a->recovering = 0;
+            ltm_info("earlier attempt's container is ready and not published; publishing it",
+                     "job_id", a->job.job_id, "ref", t->ref);
+            t->ready_ref = t->ref;
+            t->ref = NULL;
+            start_publish(a);
+            return;
+        }
         if (a->recovering) {
             a->recovering = 0;
+            forget_intent(a);
             ltm_info("earlier attempt proved unpublished; publishing now", "job_id", a->job.job_id);
             ltm_task_reset_stage(t);
             free(t->text);
@@ -250,6 +279,7 @@ static void after_verify(ltm_task *t)
             start_text(a);
             return;
         }
+        keep_or_forget(a);
     }
     finish(a);
 }
@@ -265,9 +295,23 @@ static void start_verify(attempt *a)
 static void recover(attempt *a, ltm_pub_record *rec)
 {
     const ltm_channel_ops *ops = ltm_channel_ops_of(channel_type(a));
-    ltm_warn("an earlier attempt sent this job and its outcome is unknown; checking the channel",
-             "job_id", a->job.job_id, "channel", rec->channel, "attempt", LTM_INT(a->job.attempt));
-    if (!ops->verify || !rec->channel || strcmp(rec->channel, ltm_channel_type_name(ops->type)) != 0) {
+    int checkable = ops->verify && rec->channel &&
+                    strcmp(rec->channel, ltm_channel_type_name(ops->type)) == 0;
+    if (rec->state == LTM_PUB_PREPARED) {
+        if (!checkable || !rec->ref) { /* the account's channel changed since */
+            forget_intent(a);
+            start_text(a);
+            return;
+        }
+        ltm_info("an earlier attempt prepared this job; checking its container", "job_id",
+                 a->job.job_id, "ref", rec->ref, "attempt", LTM_INT(a->job.attempt));
+        a->task.ref_prepared = 1;
+    } else {
+        ltm_warn("an earlier attempt sent this job and its outcome is unknown; checking the "
+                 "channel", "job_id", a->job.job_id, "channel", rec->channel, "attempt",
+                 LTM_INT(a->job.attempt));
+    }
+    if (!checkable) {
         ltm_outcome *o = &a->task.outcome;
         memset(o, 0, sizeof *o);
         o->status = LTM_RESULT_UNCONFIRMED;
@@ -304,7 +348,7 @@ static void after_publish(ltm_task *t)
         /* No check possible: the intent row stays, so a later dispatch of
          * this job also stops instead of sending it again. */
     } else if (t->publish_sent) {
-        forget_intent(a); /* the channel answered: nothing was published */
+        keep_or_forget(a); /* the channel answered: nothing was published */
     }
     finish(a);
 }
@@ -470,7 +514,7 @@ static int start(ltm_worker *w, attempt *a)
         ltm_pub_record_clear(&rec);
         return 0;
     }
-    if (rec.state == LTM_PUB_SENDING) {
+    if (rec.state == LTM_PUB_SENDING || rec.state == LTM_PUB_PREPARED) {
         recover(a, &rec);
         ltm_pub_record_clear(&rec);
         return 1;

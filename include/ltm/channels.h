@@ -49,6 +49,16 @@ char *ltm_instagram_id(const char *body, size_t len);
  * PUBLISHED; caller frees. */
 char *ltm_instagram_status(const char *body, size_t len);
 
+/* GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config:
+ * {"data":[{"quota_usage":N,"config":{"quota_total":50,"quota_duration":86400}}]}.
+ * duration_s is 0 when the answer has none. LTM_EINVAL with a reason when
+ * the usage or the total is missing or not a whole number. */
+typedef struct {
+    long long usage, total, duration_s;
+} ltm_instagram_limit;
+int ltm_instagram_limit_parse(const char *body, size_t len, ltm_instagram_limit *out, char *reason,
+                              size_t reason_size);
+
 /* RapidAPI body: the channel's fixed fields plus text and image. */
 char *ltm_rapidapi_body(const ltm_channel *ch, const char *text, const char *image_url);
 /* The post id at ch->id_field in the answer (string or number); caller frees. */

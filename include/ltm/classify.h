@@ -34,6 +34,12 @@ typedef enum {
 
 const char *ltm_api_name(ltm_api api);
 
+/* Instagram's limit of API-published posts per rolling 24 h: nothing says
+ * when a slot frees up (it depends on when the oldest of them was
+ * published), so a job that meets it is retried in an hour, whether the
+ * adapter's check found the quota used up or the publish answered code 9. */
+#define LTM_INSTAGRAM_LIMIT_RETRY_MS (60LL * 60 * 1000)
+
 void ltm_outcome_published(ltm_outcome *o, const char *remote_id);
 void ltm_outcome_fail(ltm_outcome *o, const char *error_class, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

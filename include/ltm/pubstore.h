@@ -11,7 +11,10 @@
  * - a "sending" row is written before the publishing request goes out and
  *   removed when the channel answered definitely: one still there at the next
  *   attempt means the outcome is unknown (crash, lost answer), so the worker
- *   checks the channel before it sends again.
+ *   checks the channel before it sends again;
+ * - a "prepared" row keeps a channel handle that was found ready and not
+ *   published (an Instagram container that is FINISHED): the next attempt of
+ *   the job checks it and publishes it instead of preparing a new one.
  * Every write is committed before the request it guards is sent. With
  * full_sync each commit is also fsynced (SQLite synchronous=FULL) and
  * survives a power loss; without it (synchronous=NORMAL in WAL mode) it
@@ -20,7 +23,12 @@
 
 typedef struct ltm_pubstore ltm_pubstore;
 
-typedef enum { LTM_PUB_NONE = 0, LTM_PUB_SENDING, LTM_PUB_PUBLISHED } ltm_pub_state;
+typedef enum {
+    LTM_PUB_NONE = 0,
+    LTM_PUB_SENDING,
+    LTM_PUB_PUBLISHED,
+    LTM_PUB_PREPARED,
+} ltm_pub_state;
 
 typedef struct {
     ltm_pub_state state;
@@ -33,7 +41,8 @@ typedef struct {
 
 void ltm_pub_record_clear(ltm_pub_record *r);
 
-/* Opens or creates the database; err gets SQLite's message. */
+/* Opens or creates the database (and adds the "prepared" state to one
+ * created by an earlier version); err gets SQLite's message. */
 int ltm_pubstore_open(const char *path, int full_sync, ltm_pubstore **out, char *err,
                       size_t err_size);
 void ltm_pubstore_close(ltm_pubstore *store);
@@ -44,6 +53,10 @@ int ltm_pubstore_sending(ltm_pubstore *store, const char *job_id, const char *ch
                          const char *ref, const char *text, int64_t now_ms);
 int ltm_pubstore_published(ltm_pubstore *store, const char *job_id, const char *channel,
                            const char *remote_id, int64_t now_ms);
+/* Replaces a sending row (or none) by a prepared one; ref is required. */
+int ltm_pubstore_prepared(ltm_pubstore *store, const char *job_id, const char *channel,
+                          const char *ref, const char *text, int64_t now_ms);
+/* Deletes the job's sending or prepared row; a published row stays. */
 int ltm_pubstore_forget(ltm_pubstore *store, const char *job_id);
 /* Deletes rows last changed before cutoff_ms; *deleted may be NULL. */
 int ltm_pubstore_prune(ltm_pubstore *store, int64_t cutoff_ms, int *deleted);

@@ -42,6 +42,10 @@ struct ltm_task {
     const ltm_job *job;
     char *text;          /* what is published; owned */
     char *image_url;     /* NULL: text only; owned */
+    /* A handle an earlier attempt prepared and a check found ready and not
+     * published (Instagram container): the publish stage publishes it
+     * instead of preparing a new one. Owned; survives ltm_task_reset_stage. */
+    char *ready_ref;
 
     /* Adapter state, reset by ltm_task_reset_stage. */
     int stage;
@@ -50,6 +54,9 @@ struct ltm_task {
     char *bytes;         /* downloaded image */
     size_t bytes_len;
     int64_t deadline_mono;
+    int ref_ready;       /* t->ref can still be published (a FINISHED container) */
+    int ref_prepared;    /* verify: t->ref was recorded as ready and unpublished, so a
+                            check that cannot read it means "prepare a new one" */
 
     /* Timer: the worker calls on_wake once wake_mono has passed. */
     int64_t wake_mono;

@@ -92,6 +92,56 @@ static void instagram_bodies(void **state)
     assert_null(ltm_instagram_id("{\"error\":{}}", 12));
 }
 
+static int limit_of(const char *body, ltm_instagram_limit *l, char *reason, size_t size)
+{
+    return ltm_instagram_limit_parse(body, strlen(body), l, reason, size);
+}
+
+static void instagram_publishing_limit(void **state)
+{
+    (void)state;
+    size_t len;
+    char reason[200] = "";
+    ltm_instagram_limit l;
+    char *text = fixture("instagram-content-publishing-limit.json", &len);
+    assert_int_equal(ltm_instagram_limit_parse(text, len, &l, reason, sizeof reason), LTM_OK);
+    assert_true(l.usage == 2 && l.total == 50 && l.duration_s == 86400);
+    free(text);
+    text = fixture("instagram-content-publishing-limit-used-up.json", &len);
+    assert_int_equal(ltm_instagram_limit_parse(text, len, &l, reason, sizeof reason), LTM_OK);
+    assert_true(l.usage == 50 && l.total == 50);
+    free(text);
+
+    /* Without a duration (it is only a label in the error text). */
+    const char *no_duration = "{\"data\":[{\"quota_usage\":0,\"config\":{\"quota_total\":100}}]}";
+    assert_int_equal(limit_of(no_duration, &l, reason, sizeof reason), LTM_OK);
+    assert_true(l.usage == 0 && l.total == 100 && l.duration_s == 0);
+
+    /* Anything else is unreadable, and l is left alone. */
+    static const char *bad[] = {
+        "",
+        "{\"data\": [{\"quota_usage\": 3",
+        "{\"data\":[]}",
+        "{\"data\":{}}",
+        "{\"data\":[{\"quota_usage\":2}]}", /* no config: the default fields */
+        "{\"data\":[{\"config\":{\"quota_total\":50}}]}",
+        "{\"data\":[{\"quota_usage\":\"2\",\"config\":{\"quota_total\":50}}]}",
+        "{\"data\":[{\"quota_usage\":2.5,\"config\":{\"quota_total\":50}}]}",
+        "{\"data\":[{\"quota_usage\":-1,\"config\":{\"quota_total\":50}}]}",
+        "{\"data\":[{\"quota_usage\":2,\"config\":{\"quota_total\":0}}]}",
+        "{\"error\":{\"message\":\"x\",\"code\":2}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ltm_instagram_limit untouched = {7, 7, 7};
+        reason[0] = '\0';
+        assert_int_equal(limit_of(bad[i], &untouched, reason, sizeof reason), LTM_EINVAL);
+        assert_true(untouched.usage == 7 && untouched.total == 7 && untouched.duration_s == 7);
+        assert_true(reason[0] != '\0');
+    }
+    assert_int_equal(limit_of(bad[6], &l, reason, sizeof reason), LTM_EINVAL);
+    assert_non_null(strstr(reason, "quota_usage"));
+}
+
 static void rapidapi_body_and_id(void **state)
 {
     (void)state;
@@ -184,6 +234,7 @@ int main(void)
         cmocka_unit_test(linkedin_upload_and_recent_posts),
         cmocka_unit_test(url_encode),
         cmocka_unit_test(instagram_bodies),
+        cmocka_unit_test(instagram_publishing_limit),
         cmocka_unit_test(rapidapi_body_and_id),
         cmocka_unit_test(webhook_body),
         cmocka_unit_test(sandbox_record),
