@@ -21,6 +21,17 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t len)
     return s;
 }
 
+/* A heap copy of exactly len bytes, with no NUL after them: for the parsers
+ * that take (text, len) and must stop at len. Never NULL. */
+static inline char *fuzz_memdup(const uint8_t *data, size_t len)
+{
+    char *s = malloc(len ? len : 1);
+    if (!s)
+        abort();
+    memcpy(s, data, len);
+    return s;
+}
+
 /* Takes the bytes up to the next NUL (or the end) as a new string and
  * advances past it: how a harness gets several strings from one input. */
 static inline char *fuzz_next(const uint8_t **data, size_t *len)

@@ -55,10 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
     /* (text, len) without a NUL: the parsers must stop at len. */
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    memcpy(text, data, size);
+    char *text = fuzz_memdup(data, size);
     if (sel & 1)
         state(text, size);
     else

@@ -64,10 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t sel = data[0];
     data++;
     size--;
-    char *text = malloc(size ? size : 1);
-    if (!text)
-        abort();
-    memcpy(text, data, size);
+    char *text = fuzz_memdup(data, size);
     if (sel & 1)
         command(text, size);
     else
