@@ -286,6 +286,25 @@ static void instagram_publish(ltm_task *t)
     check_limit(t);
 }
 
+/* A readable answer that the container can never be published: its status
+ * is EXPIRED or ERROR, or Instagram no longer knows it (a 4xx answer with
+ * code 100). A transport error, a 5xx, throttling, an expired token or an
+ * answer without a status is not one. */
+static int container_unusable(const ltm_http_response *r, const char *status)
+{
+    if (status)
+        return strcmp(status, "EXPIRED") == 0 || strcmp(status, "ERROR") == 0;
+    if (r->transport_error || r->truncated || r->status < 400 || r->status >= 500 ||
+        r->status == 429)
+        return 0;
+    cJSON *root = cJSON_ParseWithLength(r->body, r->body_len);
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
+    int unknown = cJSON_IsNumber(code) && code->valueint == 100;
+    cJSON_Delete(root);
+    return unknown;
+}
+
 static void on_check(void *ctx, const ltm_http_response *r)
 {
     ltm_task *t = ctx;
@@ -298,11 +317,14 @@ static void on_check(void *ctx, const ltm_http_response *r)
         ltm_task_fail(t, "network", 1,
                       "the publish request got no answer; container %s is ready and not "
                       "published: the next attempt publishes it", t->ref);
-    } else if (t->ref_prepared) {
-        /* Known unpublished when it was recorded: whatever it is now
-         * (EXPIRED, ERROR, gone, unreadable), a new container is safe. */
+    } else if (t->ref_prepared && container_unusable(r, status)) {
+        /* FINISHED and unpublished when it was recorded, and Instagram now
+         * says it can never be published (EXPIRED, ERROR, unknown): a new
+         * container is safe. A status that cannot be read proves nothing: a
+         * publish request lost before the row was written may have been
+         * carried out since, so that case is unconfirmed like any other. */
         ltm_task_fail(t, "network", 1, "the container of an earlier attempt cannot be published "
-                                       "(%s); a new one is created", status ? status : "no status");
+                                       "(%s); a new one is created", status ? status : "unknown");
     } else {
         ltm_task_unconfirmed(t, "the publish request got no answer and the container's status "
                                 "could not be read (%s); check the account",

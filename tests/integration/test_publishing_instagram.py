@@ -133,19 +133,38 @@ class ContainerReuseTest(InstagramCase):
         self.assertEqual((r["status"], r["remote_id"]), ("published", cid), r)
         self.assertEqual((self.ig.created, len(self.ig.calls("publish"))), (1, 1))
 
-    def test_expired_errored_or_unreadable_container_is_replaced(self):
-        for n, spoil in enumerate(("EXPIRED", "ERROR", "unreadable")):
+    def test_expired_errored_or_unknown_container_is_replaced(self):
+        for n, spoil in enumerate(("EXPIRED", "ERROR", "gone")):
             job_id = "reuse-%s" % spoil.lower()
             cid = self.lose_publish_answer(job_id)
-            if spoil == "unreadable":
-                self.ig.script("status", answer(500, "internal error"))
-            else:
-                with self.ig.lock:
+            with self.ig.lock:
+                if spoil == "gone":  # Instagram answers code 100
+                    del self.ig.containers[cid]
+                else:
                     self.ig.containers[cid]["status"] = spoil
             r = self.run_job(job(job_id, account="ig", text="Caption", attempt=2))
             self.assertEqual(r["status"], "published", r)
             self.assertEqual(self.ig.created, 2 * (n + 1), spoil)
             self.assertNotEqual(self.ig.media[-1][1], cid)
+
+    def test_unreadable_container_is_not_replaced(self):
+        # The lost publish request is carried out after the check found the
+        # container FINISHED; the next check cannot read the status. Only a
+        # status read from Instagram proves it unpublished: a new container
+        # here would be a second post.
+        for n, unreadable in enumerate((answer(500, "internal error"), self.ig.throttled())):
+            job_id = "reuse-unreadable-%d" % n
+            cid = self.lose_publish_answer(job_id)
+            with self.ig.lock:
+                self.ig.containers[cid]["status"] = "PUBLISHED"
+            self.ig.script("status", unreadable)
+            r = self.run_job(job(job_id, account="ig", text="Caption", attempt=2))
+            self.assertEqual(r["status"], "unconfirmed", r)
+            self.assertEqual((self.ig.created, len(self.ig.calls("publish"))), (n + 1, n + 1))
+            # The row is kept: a later delivery that reads the status reports it.
+            r = self.run_job(job(job_id, account="ig", text="Caption", attempt=3))
+            self.assertEqual((r["status"], r["remote_id"]), ("published", cid), r)
+            self.assertEqual((self.ig.created, len(self.ig.calls("publish"))), (n + 1, n + 1))
 
 
 if __name__ == "__main__":
