@@ -11,7 +11,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fak
 import ltmtest  # noqa: E402
 from apibase import answer, hang  # noqa: E402
 from ltmservice import Service  # noqa: E402
-from publishing import PublishingCase, accounts, job, wait_consuming  # noqa: E402
+from publishing import IG_USER, PublishingCase, accounts, job, wait_consuming  # noqa: E402
+
+IG_IMAGE = "https://cdn.example.com/acme/feed-1.jpg"
 
 
 class ReplicasTest(PublishingCase):
@@ -37,8 +39,8 @@ class ReplicasTest(PublishingCase):
 
 
 class RestartTest(PublishingCase):
-    def start(self, data_dir):
-        path = self.write_accounts(self.default_accounts())
+    def start(self, data_dir, data=None):
+        path = self.write_accounts(data or self.default_accounts())
         svc = Service(self.broker, "poster", env=self.env(path), data_dir=data_dir)
         self.addCleanup(self.check_worker, svc)
         svc.wait_log("mqtt connected")
@@ -70,6 +72,52 @@ class RestartTest(PublishingCase):
         self.assertEqual(r["status"], "published", r)
         self.assertEqual(len(self.li.posts), 1)
         self.assertEqual(len(self.li.calls("recent")), 1)
+
+    def instagram_killed_while_publishing(self, job_id):
+        """The container is created and FINISHED, media_publish is out, the
+        poster is SIGKILLed before its answer; returns the restarted poster."""
+        data = accounts(ig={"channel": {"type": "instagram", "user_id": IG_USER,
+                                        "token_env": "ACME_IG_TOKEN"},
+                            "content": {"prompt": "Write.", "image_urls": [IG_IMAGE]}})
+        data_dir = os.path.join(self.tmp, "poster-data")
+        os.makedirs(data_dir)
+        poster = self.start(data_dir, data)
+        self.send(job(job_id, account="ig", text="Sent just before the crash."))
+        ltmtest.wait_until(lambda: self.ig.calls("publish"), 10, "the media_publish request")
+        poster.kill()
+        self.start(data_dir, data)
+        return self.ig.calls("publish")[0].json()["creation_id"]
+
+    def test_instagram_container_finished_before_the_crash_is_published_once(self):
+        self.ig.script("publish", hang())
+        cid = self.instagram_killed_while_publishing("ig-crash-finished")
+        r = self.run_job(job("ig-crash-finished", account="ig", text="Sent just before the crash.",
+                             attempt=2))
+        self.assertEqual(r["status"], "published", r)
+        self.assertEqual(self.ig.created, 1)  # the same container, no second one
+        self.assertEqual(self.ig.media, [(r["remote_id"], cid)])  # one media_publish accepted
+        self.assertEqual([c.json()["creation_id"] for c in self.ig.calls("publish")], [cid, cid])
+        ltmtest.sync(self.broker, self.watch, "poster", "ltm/results")
+        results = [m.payload for m in self.watch.messages("ltm/results")
+                   if isinstance(m.payload, dict)
+                   and m.payload.get("job_id") == "ig-crash-finished"]
+        self.assertEqual([x["status"] for x in results], ["published"], results)
+
+    def test_instagram_container_published_before_the_crash_is_not_published_again(self):
+        self.ig.lose_answers, self.ig.lose_with = 1, hang
+        cid = self.instagram_killed_while_publishing("ig-crash-published")
+        r = self.run_job(job("ig-crash-published", account="ig",
+                             text="Sent just before the crash.", attempt=2))
+        self.assertEqual((r["status"], r["remote_id"]), ("published", cid), r)
+        self.assertEqual(self.ig.created, 1)
+        self.assertEqual(len(self.ig.media), 1)
+        self.assertEqual(len(self.ig.calls("publish")), 1)  # reported, not sent again
+        self.assertEqual(len(self.ig.calls("status")), 2)  # the poll, then the check
+        ltmtest.sync(self.broker, self.watch, "poster", "ltm/results")
+        results = [m.payload for m in self.watch.messages("ltm/results")
+                   if isinstance(m.payload, dict)
+                   and m.payload.get("job_id") == "ig-crash-published"]
+        self.assertEqual([x["status"] for x in results], ["published"], results)
 
     def test_sigterm_lets_the_jobs_in_flight_finish(self):
         data_dir = os.path.join(self.tmp, "poster-data")

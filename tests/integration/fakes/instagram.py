@@ -14,6 +14,7 @@ Errors {"error":{message,type,code,error_subcode,fbtrace_id}}: 190 token expired
     ig.polls_before_ready = 1        # IN_PROGRESS once, then FINISHED
     ig.script("publish", ig.error(2, "An unexpected error has occurred."))
     ig.lose_answers = 1              # publish, then drop the connection
+    ig.lose_with = hang              # ... or never answer
     ig.published_before = 50         # the account's 24 h quota is used up
     ig.created                       # containers created so far
 """
@@ -34,6 +35,7 @@ class FakeInstagram(FakeAPI):
         self.polls_before_ready = 0
         self.container_error = None      # "ERROR" or "EXPIRED" for new containers
         self.lose_answers = 0
+        self.lose_with = drop            # drop the connection, or hang
         self.containers = {}             # id -> dict(status, polls, story, caption, image)
         self.media = []                  # (media_id, container_id)
         self.created = 0                 # containers created
@@ -140,5 +142,5 @@ class FakeInstagram(FakeAPI):
             self.media.append((mid, cid))
             if self.lose_answers > 0:
                 self.lose_answers -= 1
-                return drop()
+                return self.lose_with()
             return answer(200, {"id": mid})
