@@ -306,7 +306,7 @@ int engine_start(engine *e, int64_t now)
     if (rc == LTM_OK)
         rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
     if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
-        e->alive_written_ms = now;
+        e->alive_written_ms = e->alive_committed_ms = now;
         engine_flush(e);
         return LTM_OK;
     }
@@ -353,6 +353,30 @@ static int run_due_jobs(engine *e, int64_t now, int batch, int *more)
     free(ids);
     *more |= count == batch;
     return rc;
+}
+
+/* The instant written as "last_alive_ms" with a batch: the missed-slot
+ * policy at the next start takes every slot up to it as recorded, so while
+ * slots due by now are still in the queue (the burst goes on in the next
+ * batch) it stays just before the earliest of them. Slots of that instant
+ * that did make it are fired again harmlessly: their job ids exist. */
+static int64_t alive_mark(const engine *e, int64_t now)
+{
+    const sched_heap_entry *top = sched_heap_top(&e->heap);
+    return top && top->due_ms <= now ? top->due_ms - 1 : now;
+}
+
+/* After a batch was rolled back the queue has moved past slots the ledger
+ * never recorded: it is rebuilt from the last committed mark, as at a
+ * start, and the next pass fires them (once: the job ids dedupe). */
+static void rewind_slots(engine *e)
+{
+    e->heap.count = 0;
+    for (size_t i = 0; i < e->slot_count; i++) {
+        int64_t next = slot_next(e, &e->slots[i], e->alive_committed_ms);
+        if (next >= 0 && sched_heap_push(&e->heap, next, (uint32_t)i) != LTM_OK)
+            ltm_error("cannot rebuild the slot queue", "error", "out of memory");
+    }
 }
 
 /* One transaction per pass: a batch of dispatches costs one fsync, and
@@ -411,16 +435,19 @@ int engine_run(engine *e, int64_t now)
         int rc = run_slots(e, now, batch, &more);
         if (rc == LTM_OK)
             rc = run_due_jobs(e, now, batch, &more);
+        int64_t mark = alive_mark(e, now);
         if (rc == LTM_OK)
-            rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
+            rc = ledger_meta_set_int(e->l, "last_alive_ms", mark);
         if (rc == LTM_OK)
             rc = ledger_commit(e->l);
         if (rc != LTM_OK) {
             ledger_rollback(e->l);
             engine_discard(e);
+            rewind_slots(e);
             e->c.ledger_errors++;
             return rc;
         }
+        e->alive_committed_ms = mark;
         engine_flush(e);
     }
     return LTM_OK;

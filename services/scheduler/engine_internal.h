@@ -35,6 +35,7 @@ struct engine {
     size_t out_count, out_cap;
     engine_counters c;
     int64_t alive_written_ms; /* last "last_alive_ms" written to the ledger */
+    int64_t alive_committed_ms; /* committed "last_alive_ms": every slot up to it is recorded */
     int64_t next_prune_ms;
 };
 

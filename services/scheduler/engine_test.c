@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #define S 1000LL
 
@@ -489,6 +490,96 @@ static void report_job_pause_and_on_demand(void **state)
     ledger_close(l);
 }
 
+/* Ten accounts with a post at 09:00: more than the first dispatch batch. */
+static const char *TEN =
+    "{\"accounts\":[{\"name\":\"a0\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a1\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a2\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a3\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a4\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a5\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a6\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a7\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a8\",\"schedule\":{\"posts\":[\"09:00\"]}},"
+    "{\"name\":\"a9\",\"schedule\":{\"posts\":[\"09:00\"]}}]}";
+
+/* From another connection: the ledger refuses any job after the first
+ * eight (a disk that fills up between two batches), or accepts them again. */
+static void ledger_refuses_after_eight(const char *path, int on)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, on ? "CREATE TRIGGER full BEFORE INSERT ON jobs"
+                                           " WHEN (SELECT COUNT(*) FROM jobs) >= 8"
+                                           " BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+                                         : "DROP TRIGGER full;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int count_in_flight(ledger *l)
+{
+    int waiting, retries, in_flight, held;
+    assert_int_equal(ledger_active_counts(l, &waiting, &retries, &in_flight, &held), 0);
+    return in_flight;
+}
+
+/* A burst larger than one batch, interrupted after the first batch's
+ * commit: the slots of the later batches are neither lost at the restart
+ * (the ledger must not claim the whole instant was handled) nor in the
+ * running process (a batch rolled back must not advance the slots). */
+static void burst_interrupted_between_batches(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-sched-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    engine_settings s = defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    /* Killed after the first batch: the restart dispatches the other two. */
+    ledger *l = open_ledger(path);
+    engine *e = make(TEN, &s, l);
+    engine_start(e, t0 - S);
+    ledger_refuses_after_eight(path, 1);
+    assert_int_not_equal(engine_run(e, t0), 0);
+    assert_int_equal(nout, 8);
+    engine_free(e);
+    ledger_close(l);
+    ledger_refuses_after_eight(path, 0);
+    l = open_ledger(path);
+    e = make(TEN, &s, l);
+    engine_start(e, t0 + S);
+    engine_run(e, t0 + S);
+    assert_int_equal(nout, 10);
+    assert_int_equal(count_in_flight(l), 10);
+    engine_free(e);
+    ledger_close(l);
+    unlink(path);
+    reset();
+
+    /* The same failure in a process that keeps running: the next pass
+     * fires what the failed batch did not record. */
+    fd = mkstemp(strcpy(path, "/tmp/ltm-sched-test-XXXXXX"));
+    assert_true(fd >= 0);
+    close(fd);
+    l = open_ledger(path);
+    e = make(TEN, &s, l);
+    engine_start(e, t0 - S);
+    ledger_refuses_after_eight(path, 1);
+    assert_int_not_equal(engine_run(e, t0), 0);
+    assert_int_equal(nout, 8);
+    ledger_refuses_after_eight(path, 0);
+    assert_int_equal(engine_run(e, t0 + S), 0);
+    assert_int_equal(nout, 10);
+    assert_int_equal(count_in_flight(l), 10);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +593,7 @@ int main(void)
         cmocka_unit_test_setup(stale_slots_while_running_are_missed, setup),
         cmocka_unit_test_setup(daily_limits, setup),
         cmocka_unit_test_setup(report_job_pause_and_on_demand, setup),
+        cmocka_unit_test_setup(burst_interrupted_between_batches, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
