@@ -293,7 +293,10 @@ int engine_start(engine *e, int64_t now)
     int have_last = ledger_meta_get_int(e->l, "last_alive_ms", &last_alive) == LTM_OK;
     if (ledger_begin(e->l) != LTM_OK)
         return LTM_EDB;
-    int rc = LTM_OK;
+    /* Held jobs wait for a pause to end, and the accounts file may have
+     * ended it (or removed the account) while we were down: they are looked
+     * at again now, and those still paused are held again. */
+    int rc = ledger_release_held(e->l, NULL, now);
     for (size_t i = 0; i < e->slot_count && rc == LTM_OK; i++) {
         int64_t next = -1;
         if (have_last && last_alive < now)

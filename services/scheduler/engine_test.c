@@ -580,6 +580,71 @@ static void burst_interrupted_between_batches(void **state)
     unlink(path);
 }
 
+/* Jobs held while an account was paused in the accounts file wait for the
+ * file to change; at the restart that applies the change they go out, or
+ * fail with a reason when the account is gone, instead of staying held
+ * for ever (ltmctl resume does not know a removed account). */
+static void held_jobs_after_the_accounts_file_changed(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-sched-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    engine_settings s = defaults();
+    const char *paused = "{\"accounts\":[{\"name\":\"acme\",\"paused\":true,\"schedule\":"
+                         "{\"posts\":[\"09:00\"]}},{\"name\":\"beta\",\"paused\":true,"
+                         "\"schedule\":{\"posts\":[\"09:00\"]}}]}";
+    int64_t now = iso("2026-11-25T10:00:00Z");
+    ledger *l = open_ledger(path);
+    engine *e = make(paused, &s, l);
+    engine_start(e, now);
+    char err[200], id[200];
+    ledger_begin(l);
+    assert_int_equal(engine_submit(e, LTM_JOB_POST, "acme", "req-1", "hi", NULL, NULL, 0, now,
+                                   id, sizeof id, err, sizeof err), 0);
+    assert_int_equal(engine_submit(e, LTM_JOB_POST, "beta", "req-2", "hi", NULL, NULL, 0, now,
+                                   id, sizeof id, err, sizeof err), 0);
+    ledger_commit(l);
+    engine_run(e, now);
+    expect_state(e, "post:acme:ondemand:req-1", "held", 0);
+    expect_state(e, "post:beta:ondemand:req-2", "held", 0);
+    assert_int_equal(nout, 0);
+    engine_free(e);
+    ledger_close(l);
+    /* acme no longer paused, beta removed. */
+    l = open_ledger(path);
+    e = make(ACME, &s, l);
+    engine_start(e, now + 60 * S);
+    engine_run(e, now + 60 * S);
+    expect_state(e, "post:acme:ondemand:req-1", "in_flight", 1);
+    expect_state(e, "post:beta:ondemand:req-2", "failed", 0);
+    assert_int_equal(nout, 2);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    /* Still paused after a restart: still held, nothing sent. */
+    l = open_ledger(path);
+    e = make(paused, &s, l);
+    ledger_begin(l);
+    assert_int_equal(engine_submit(e, LTM_JOB_POST, "acme", "req-3", "hi", NULL, NULL, 0,
+                                   now + 120 * S, id, sizeof id, err, sizeof err), 0);
+    ledger_commit(l);
+    engine_start(e, now + 120 * S);
+    engine_run(e, now + 120 * S);
+    engine_free(e);
+    ledger_close(l);
+    l = open_ledger(path);
+    e = make(paused, &s, l);
+    engine_start(e, now + 180 * S);
+    engine_run(e, now + 180 * S);
+    expect_state(e, "post:acme:ondemand:req-3", "held", 0);
+    assert_int_equal(nout, 0);
+    engine_free(e);
+    ledger_close(l);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -594,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup(daily_limits, setup),
         cmocka_unit_test_setup(report_job_pause_and_on_demand, setup),
         cmocka_unit_test_setup(burst_interrupted_between_batches, setup),
+        cmocka_unit_test_setup(held_jobs_after_the_accounts_file_changed, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -376,8 +376,9 @@ int ledger_due_jobs(ledger *l, int64_t now_ms, int max, char ***ids, int *count)
 
 int ledger_release_held(ledger *l, const char *account, int64_t now_ms)
 {
-    sqlite3_stmt *st = prepare(l, "UPDATE jobs SET state = 'waiting', due_ms = ?, reason = '',"
-                                  " updated_ms = ? WHERE state = 'held' AND account = ?");
+    sqlite3_stmt *st = prepare(l, "UPDATE jobs SET state = 'waiting', due_ms = ?1, reason = '',"
+                                  " updated_ms = ?2 WHERE state = 'held'"
+                                  " AND (?3 IS NULL OR account = ?3)");
     if (!st)
         return LTM_EDB;
     sqlite3_bind_int64(st, 1, now_ms);

@@ -71,7 +71,8 @@ int ledger_next_due(ledger *l, int64_t *out_ms);
 /* Ids of active jobs due at or before now, earliest first, at most max.
  * Caller frees each id and the array. */
 int ledger_due_jobs(ledger *l, int64_t now_ms, int max, char ***ids, int *count);
-/* Puts an account's held jobs back to waiting, due now. */
+/* Puts an account's held jobs (every account's when account is NULL) back
+ * to waiting, due now. */
 int ledger_release_held(ledger *l, const char *account, int64_t now_ms);
 
 /* Posts of an account dispatched with slots in [from_ms, to_ms). */
