@@ -239,9 +239,12 @@ static int fire_slot(engine *e, const slot *s, int64_t at_ms, int64_t now)
         snprintf(j.reason, sizeof j.reason, "%s", why);
         j.due_ms = 0;
     }
-    if (strcmp(j.state, LEDGER_WAITING) == 0 && until <= now)
+    int waiting = strcmp(j.state, LEDGER_WAITING) == 0;
+    if (waiting && until <= now)
         return engine_dispatch_new(e, &j, now);
-    if (until > now) {
+    /* A skipped slot keeps its reason: the rate limit only delays the ones
+     * that go out. */
+    if (waiting) {
         j.due_ms = until;
         snprintf(j.reason, sizeof j.reason, "account rate limited");
     }

@@ -645,6 +645,30 @@ static void held_jobs_after_the_accounts_file_changed(void **state)
     unlink(path);
 }
 
+/* A slot skipped while the account is both paused and rate limited keeps
+ * the reason it was skipped for. */
+static void skipped_slot_keeps_its_reason_under_a_rate_limit(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    engine_start(e, t0 - 60 * S);
+    ledger_begin(l);
+    assert_int_equal(ledger_pause_set(l, "acme", 1, t0 + 600 * S, "operator", t0 - 30 * S), 0);
+    ledger_commit(l);
+    engine_run(e, t0);
+    assert_int_equal(nout, 0);
+    ledger_job j;
+    assert_int_equal(ledger_job_get(l, ID, &j), 0);
+    assert_string_equal(j.state, "skipped");
+    assert_string_equal(j.reason, "account paused");
+    ledger_job_clear(&j);
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +684,7 @@ int main(void)
         cmocka_unit_test_setup(report_job_pause_and_on_demand, setup),
         cmocka_unit_test_setup(burst_interrupted_between_batches, setup),
         cmocka_unit_test_setup(held_jobs_after_the_accounts_file_changed, setup),
+        cmocka_unit_test_setup(skipped_slot_keeps_its_reason_under_a_rate_limit, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
