@@ -150,7 +150,7 @@ static void release(ledger *l, sqlite3_stmt *st)
             return;
         }
     }
-    release(l, st);
+    sqlite3_finalize(st);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
