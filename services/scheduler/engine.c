@@ -278,13 +278,15 @@ static int record_missed(engine *e, const slot *s, int64_t at_ms, int64_t now)
 static int catch_up(engine *e, const slot *s, int64_t last_alive, int64_t now, int64_t *next)
 {
     int64_t t = slot_next(e, s, last_alive);
-    for (int n = 0; t >= 0 && t <= now; n++) {
-        int rc = n >= MAX_MISSED_PER_SLOT ? LTM_OK
-                 : now - t <= e->set.grace_ms ? fire_slot(e, s, t, now)
-                                              : record_missed(e, s, t, now);
+    int recorded = 0;
+    for (; t >= 0 && t <= now; t = slot_next(e, s, t)) {
+        /* The cap bounds the missed records, never the occurrences still
+         * within the grace period (the newest ones). */
+        int rc = now - t <= e->set.grace_ms       ? fire_slot(e, s, t, now)
+                 : recorded++ < MAX_MISSED_PER_SLOT ? record_missed(e, s, t, now)
+                                                    : LTM_OK;
         if (rc != LTM_OK)
             return rc;
-        t = slot_next(e, s, t);
     }
     *next = t;
     return LTM_OK;

@@ -23,13 +23,13 @@ typedef struct {
     char *json;
 } sent;
 
-static sent out[256];
+static sent out[512];
 static int nout;
 
 static int capture(void *ctx, const char *topic, char *json)
 {
     (void)ctx;
-    assert_true(nout < 256);
+    assert_true(nout < 512);
     snprintf(out[nout].topic, sizeof out[nout].topic, "%s", topic);
     out[nout++].json = json;
     return 0;
@@ -669,6 +669,36 @@ static void skipped_slot_keeps_its_reason_under_a_rate_limit(void **state)
     ledger_close(l);
 }
 
+/* After a downtime of more than MAX_MISSED_PER_SLOT days the cap limits the
+ * missed records, not the slot that is still within the grace period. */
+static void very_long_downtime_still_dispatches_the_recent_slot(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-sched-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    engine_settings s = defaults();
+    ledger *l = open_ledger(path);
+    engine *e = make(ACME, &s, l);
+    engine_start(e, iso("2025-10-01T10:00:00Z"));
+    engine_free(e);
+    ledger_close(l);
+    l = open_ledger(path);
+    e = make(ACME, &s, l);
+    int64_t now = iso("2026-11-25T09:10:00Z");
+    engine_start(e, now);
+    expect_state(e, ID, "in_flight", 1);
+    assert_string_equal(out[nout - 1].topic, "ltm/jobs/post");
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.missed, 400);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +715,7 @@ int main(void)
         cmocka_unit_test_setup(burst_interrupted_between_batches, setup),
         cmocka_unit_test_setup(held_jobs_after_the_accounts_file_changed, setup),
         cmocka_unit_test_setup(skipped_slot_keeps_its_reason_under_a_rate_limit, setup),
+        cmocka_unit_test_setup(very_long_downtime_still_dispatches_the_recent_slot, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
