@@ -330,6 +330,25 @@ static void loop_once(ltm_worker *w)
     }
 }
 
+/* Jobs received but not started before the drain ran out: each is named,
+ * so none ends without a trace (the scheduler's lease re-dispatches it). */
+static void abandon_inbox(ltm_worker *w)
+{
+    ltm_mqtt_message *m;
+    while ((m = ltm_service_next(w->svc)) != NULL) {
+        ltm_job job;
+        char reason[LTM_REASON_SIZE];
+        if (ltm_job_decode(m->payload, m->len, &job, reason) == LTM_OK) {
+            ltm_warn("job received but not started at shutdown; the scheduler re-dispatches it "
+                     "after its lease", "job_id", job.job_id, "attempt", LTM_INT(job.attempt));
+            ltm_job_clear(&job);
+        } else {
+            ltm_service_dead_letter(w->svc, m, reason);
+        }
+        ltm_mqtt_message_free(m);
+    }
+}
+
 int ltm_worker_run(ltm_worker *w)
 {
     ltm_service *svc = w->svc;
@@ -352,17 +371,23 @@ int ltm_worker_run(ltm_worker *w)
             publish_detail(w);
         }
     }
-    /* Jobs already taken finish (their results matter); new ones stay with
-     * the broker for another replica or our next start. */
+    /* Jobs already taken finish (their results matter). So do the ones
+     * waiting in the inbox: Paho acknowledged them to the broker when they
+     * arrived, so neither another replica nor our next start would get them
+     * again; left there they would vanish without a result until their lease
+     * ran out. The loop keeps refilling: when no attempt is left after a
+     * refill, the inbox is empty. */
     int64_t deadline = ltm_mono_ms() + w->drain_timeout_ms;
+    ltm_worker_refill(w);
     if (w->active_count)
         ltm_info("draining jobs in flight", "count", LTM_INT(w->active_count));
-    w->accepting = 0;
     while (w->active_count && ltm_mono_ms() < deadline)
         loop_once(w);
+    w->accepting = 0;
     if (w->active_count)
         ltm_warn("jobs abandoned at shutdown; the scheduler re-dispatches them after their lease",
                  "count", LTM_INT(w->active_count));
+    abandon_inbox(w);
     ltm_worker_free(w);
     return ltm_service_shutdown(svc);
 }

@@ -37,7 +37,7 @@ struct ltm_worker {
     size_t secret_count;
     attempt *active;
     size_t active_count;
-    int accepting;            /* 0 while draining at shutdown */
+    int accepting;            /* 0 once the drain at shutdown is over */
     int refilling;            /* guards ltm_worker_refill against re-entry */
     uint64_t published, failed, unconfirmed, duplicates, rereported, joined;
 };

@@ -130,6 +130,27 @@ class RestartTest(PublishingCase):
         r = self.result("drain-1")
         self.assertEqual((r["status"], r["remote_id"]), ("published", "urn:li:share:42"), r)
 
+    def test_sigterm_also_finishes_the_jobs_waiting_in_the_inbox(self):
+        # Paho acknowledged the waiting jobs when they arrived: the broker does
+        # not deliver them again, so the drain must carry them out too.
+        data_dir = os.path.join(self.tmp, "poster-data")
+        os.makedirs(data_dir)
+        path = self.write_accounts(self.default_accounts())
+        poster = Service(self.broker, "poster", env=self.env(path, LTM_WORKER_INFLIGHT="1"),
+                         data_dir=data_dir)
+        self.addCleanup(self.check_worker, poster)
+        poster.wait_log("mqtt connected")
+        wait_consuming(self.broker, self.watch, "poster", "t1")
+        self.li.script("post", answer(201, b"", {"x-restli-id": "urn:li:share:42"}, delay=1.0))
+        for i in range(3):
+            self.send(job("wait-%d" % i, text="Waiting number %d." % i))
+        ltmtest.wait_until(lambda: self.li.calls("post"), 10, "the first publish request")
+        self.assertEqual(poster.stop(), 0)
+        for i in range(3):
+            r = self.result("wait-%d" % i, timeout=5)
+            self.assertEqual(r["status"], "published", r)
+        self.assertEqual(len(self.li.calls("post")), 3)  # each once
+
 
 if __name__ == "__main__":
     unittest.main()
