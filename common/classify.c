@@ -1,4 +1,5 @@
 #include "ltm/classify.h"
+#include "ltm/log.h"
 #include "ltm/timeutil.h"
 
 #include <cjson/cJSON.h>
@@ -144,10 +145,19 @@ void ltm_api_message(ltm_api api, const char *body, size_t len, char *out, size_
             m = json_string_at(root, "error", NULL);
     }
     (void)api;
+    /* Redacted before it is cut: an API may echo the key it was sent, and a
+     * cut through it would leave a prefix no later redaction recognises. */
+    char *clean = NULL;
     if (m)
-        printable_copy(m, strlen(m), out, size);
+        clean = ltm_secrets_redacted(m, strlen(m));
     else if (body && len)
-        printable_copy(body, len < 200 ? len : 200, out, size);
+        clean = ltm_secrets_redacted(body, len);
+    size_t clean_len = clean ? strlen(clean) : 0;
+    if (clean)
+        printable_copy(clean, m || clean_len < 200 ? clean_len : 200, out, size);
+    else if (m || (body && len))
+        snprintf(out, size, "(answer not shown: out of memory)");
+    free(clean);
     cJSON_Delete(root);
 }
 

@@ -81,6 +81,53 @@ void ltm_log_add_secret(const char *value)
     pthread_mutex_unlock(&secrets_lock);
 }
 
+/* Replaces every occurrence of secret in *text (malloc'd); 0 or LTM_ENOMEM. */
+static int replace_all(char **text, const char *secret, const char *mark)
+{
+    size_t slen = strlen(secret), mlen = strlen(mark), hits = 0;
+    for (const char *p = strstr(*text, secret); p; p = strstr(p + slen, secret))
+        hits++;
+    if (hits == 0)
+        return LTM_OK;
+    char *out = malloc(strlen(*text) + hits * mlen + 1);
+    if (!out)
+        return LTM_ENOMEM;
+    char *o = out;
+    for (const char *p = *text;;) {
+        const char *hit = strstr(p, secret);
+        size_t keep = hit ? (size_t)(hit - p) : strlen(p);
+        memcpy(o, p, keep);
+        o += keep;
+        if (!hit)
+            break;
+        memcpy(o, mark, mlen);
+        o += mlen;
+        p = hit + slen;
+    }
+    *o = '\0';
+    free(*text);
+    *text = out;
+    return LTM_OK;
+}
+
+char *ltm_secrets_redacted(const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&secrets_lock);
+    for (int i = 0; i < secret_count && copy; i++) {
+        if (replace_all(&copy, secrets[i], "[redacted]") != LTM_OK) {
+            free(copy);
+            copy = NULL;
+        }
+    }
+    pthread_mutex_unlock(&secrets_lock);
+    return copy;
+}
+
 const char *ltm_fmt_int(char buf[24], long long value)
 {
     snprintf(buf, 24, "%lld", value);

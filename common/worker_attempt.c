@@ -256,6 +256,18 @@ static void after_verify(ltm_task *t)
     attempt *a = t->owner;
     a->publish_ms += stage_elapsed(a);
     ltm_outcome *o = &t->outcome;
+    if (o->status == LTM_RESULT_FAILED && o->error_class && strcmp(o->error_class, "internal") == 0) {
+        /* The worker could not even ask the channel (out of memory): that
+         * proves nothing, so the intent row stays and nothing is sent again. */
+        char why[200];
+        snprintf(why, sizeof why, "%.199s", o->error);
+        o->status = LTM_RESULT_UNCONFIRMED;
+        o->error_class = "unconfirmed";
+        o->retryable = 0;
+        snprintf(o->error, sizeof o->error,
+                 "the channel could not be checked after an unanswered publish (%s); check the "
+                 "account", why);
+    }
     if (o->status == LTM_RESULT_PUBLISHED) {
         record_published(a);
     } else if (o->status == LTM_RESULT_FAILED && o->retryable) {

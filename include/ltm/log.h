@@ -35,6 +35,12 @@ const char *ltm_log_level_name(ltm_log_level level);
  * The value is copied; values shorter than 4 bytes are ignored. */
 void ltm_log_add_secret(const char *value);
 
+/* A NUL-terminated copy of text[0..len) with every registered secret
+ * replaced by "[redacted]"; NULL when out of memory. For text that is cut
+ * or quoted later (an API's error message): a cut through a secret would
+ * leave a piece that no later redaction recognises. */
+char *ltm_secrets_redacted(const char *text, size_t len);
+
 /* Logs msg followed by key/value string pairs, terminated by NULL:
  *   ltm_log(LTM_LOG_INFO, "job received", "job_id", id, "attempt", LTM_INT(n), NULL);
  * A pair whose value is NULL is left out. */

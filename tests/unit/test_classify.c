@@ -7,6 +7,7 @@
 #include "ltm/classify.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
+#include "ltm/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,33 @@ static void delays_out_of_range(void **state)
     assert_int_equal(o.retry_after_ms, week);
 }
 
+/* An API that echoes the key it was sent, with the key where the message is
+ * cut: no piece of it may survive into the error text. */
+static void echoed_key_cut_at_the_limit_leaves_no_piece(void **state)
+{
+    (void)state;
+    const char *key = "sk-live-0123456789abcdefXYZ";
+    ltm_log_add_secret(key);
+    char pad[400], body[700], out[300];
+    for (size_t n = 0; n < 5; n++) {
+        size_t at = sizeof out - 1 - 10 + n * 4; /* the cut falls inside the key */
+        memset(pad, 'a', at);
+        pad[at] = '\0';
+        snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s%s rejected\"}}", pad, key);
+        ltm_api_message(LTM_API_OPENAI, body, strlen(body), out, sizeof out);
+        assert_null(strstr(out, "sk-live"));
+        assert_true(strlen(out) <= sizeof out - 1);
+    }
+    memset(pad, 'b', 195);
+    pad[195] = '\0';
+    snprintf(body, sizeof body, "<html>%s%s</html>", pad, key); /* not JSON: cut at 200 */
+    ltm_api_message(LTM_API_LINKEDIN, body, strlen(body), out, sizeof out);
+    assert_null(strstr(out, "sk-"));
+    snprintf(body, sizeof body, "{\"message\":\"bad key %s\"}", key);
+    ltm_api_message(LTM_API_RAPIDAPI, body, strlen(body), out, sizeof out);
+    assert_string_equal(out, "bad key [redacted]");
+}
+
 static void api_message_is_printable_and_bounded(void **state)
 {
     (void)state;
@@ -217,6 +245,7 @@ int main(void)
         cmocka_unit_test(retry_after_forms),
         cmocka_unit_test(delays_out_of_range),
         cmocka_unit_test(api_message_is_printable_and_bounded),
+        cmocka_unit_test(echoed_key_cut_at_the_limit_leaves_no_piece),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
