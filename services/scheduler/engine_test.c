@@ -82,6 +82,28 @@ static ledger *open_ledger(const char *path)
     return l;
 }
 
+/* A fresh ledger file in $TMPDIR (default /tmp), for the tests that restart
+ * the engine on the same ledger. */
+static void temp_ledger_path(char *path, size_t size)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, size, "%s/ltm-sched-test-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* The ledger file and the WAL files SQLite keeps beside it. */
+static void remove_ledger(const char *path)
+{
+    char side[4200];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 /* The job published as out[i]. */
 static ltm_job job_at(int i)
 {
@@ -323,10 +345,8 @@ static void not_retryable_and_rate_limits(void **state)
 static void restart_keeps_pending_retries_and_dispatches_once(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-sched-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[4096];
+    temp_ledger_path(path, sizeof path);
     engine_settings s = defaults();
     int64_t t0 = iso("2026-11-25T09:00:00Z");
     ledger *l = open_ledger(path);
@@ -352,15 +372,14 @@ static void restart_keeps_pending_retries_and_dispatches_once(void **state)
     reset();
     engine_free(e);
     ledger_close(l);
-    unlink(path);
+    remove_ledger(path);
 }
 
 static void missed_slots_after_downtime(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-sched-test-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
+    char path[4096];
+    temp_ledger_path(path, sizeof path);
     const char *hourly = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":"
                          "[\"09:00\",\"10:00\",\"11:00\",\"12:00\"]}}]}";
     engine_settings s = defaults();
@@ -393,7 +412,7 @@ static void missed_slots_after_downtime(void **state)
     reset();
     engine_free(e);
     ledger_close(l);
-    unlink(path);
+    remove_ledger(path);
 }
 
 static void stale_slots_while_running_are_missed(void **state)
@@ -532,10 +551,8 @@ static int count_in_flight(ledger *l)
 static void burst_interrupted_between_batches(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-sched-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[4096];
+    temp_ledger_path(path, sizeof path);
     engine_settings s = defaults();
     int64_t t0 = iso("2026-11-25T09:00:00Z");
     /* Killed after the first batch: the restart dispatches the other two. */
@@ -556,14 +573,12 @@ static void burst_interrupted_between_batches(void **state)
     assert_int_equal(count_in_flight(l), 10);
     engine_free(e);
     ledger_close(l);
-    unlink(path);
+    remove_ledger(path);
     reset();
 
     /* The same failure in a process that keeps running: the next pass
      * fires what the failed batch did not record. */
-    fd = mkstemp(strcpy(path, "/tmp/ltm-sched-test-XXXXXX"));
-    assert_true(fd >= 0);
-    close(fd);
+    temp_ledger_path(path, sizeof path);
     l = open_ledger(path);
     e = make(TEN, &s, l);
     engine_start(e, t0 - S);
@@ -577,7 +592,7 @@ static void burst_interrupted_between_batches(void **state)
     reset();
     engine_free(e);
     ledger_close(l);
-    unlink(path);
+    remove_ledger(path);
 }
 
 /* Jobs held while an account was paused in the accounts file wait for the
@@ -587,10 +602,8 @@ static void burst_interrupted_between_batches(void **state)
 static void held_jobs_after_the_accounts_file_changed(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-sched-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[4096];
+    temp_ledger_path(path, sizeof path);
     engine_settings s = defaults();
     const char *paused = "{\"accounts\":[{\"name\":\"acme\",\"paused\":true,\"schedule\":"
                          "{\"posts\":[\"09:00\"]}},{\"name\":\"beta\",\"paused\":true,"
@@ -642,7 +655,7 @@ static void held_jobs_after_the_accounts_file_changed(void **state)
     assert_int_equal(nout, 0);
     engine_free(e);
     ledger_close(l);
-    unlink(path);
+    remove_ledger(path);
 }
 
 /* A slot skipped while the account is both paused and rate limited keeps
@@ -674,10 +687,8 @@ static void skipped_slot_keeps_its_reason_under_a_rate_limit(void **state)
 static void very_long_downtime_still_dispatches_the_recent_slot(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-sched-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[4096];
+    temp_ledger_path(path, sizeof path);
     engine_settings s = defaults();
     ledger *l = open_ledger(path);
     engine *e = make(ACME, &s, l);
@@ -696,7 +707,7 @@ static void very_long_downtime_still_dispatches_the_recent_slot(void **state)
     reset();
     engine_free(e);
     ledger_close(l);
-    unlink(path);
+    remove_ledger(path);
 }
 
 int main(void)
