@@ -81,53 +81,6 @@ void ltm_log_add_secret(const char *value)
     pthread_mutex_unlock(&secrets_lock);
 }
 
-/* Replaces every occurrence of secret in *text (malloc'd); 0 or LTM_ENOMEM. */
-static int replace_all(char **text, const char *secret, const char *mark)
-{
-    size_t slen = strlen(secret), mlen = strlen(mark), hits = 0;
-    for (const char *p = strstr(*text, secret); p; p = strstr(p + slen, secret))
-        hits++;
-    if (hits == 0)
-        return LTM_OK;
-    char *out = malloc(strlen(*text) + hits * mlen + 1);
-    if (!out)
-        return LTM_ENOMEM;
-    char *o = out;
-    for (const char *p = *text;;) {
-        const char *hit = strstr(p, secret);
-        size_t keep = hit ? (size_t)(hit - p) : strlen(p);
-        memcpy(o, p, keep);
-        o += keep;
-        if (!hit)
-            break;
-        memcpy(o, mark, mlen);
-        o += mlen;
-        p = hit + slen;
-    }
-    *o = '\0';
-    free(*text);
-    *text = out;
-    return LTM_OK;
-}
-
-char *ltm_secrets_redacted(const char *text, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return NULL;
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    pthread_mutex_lock(&secrets_lock);
-    for (int i = 0; i < secret_count && copy; i++) {
-        if (replace_all(&copy, secrets[i], "[redacted]") != LTM_OK) {
-            free(copy);
-            copy = NULL;
-        }
-    }
-    pthread_mutex_unlock(&secrets_lock);
-    return copy;
-}
-
 const char *ltm_fmt_int(char buf[24], long long value)
 {
     snprintf(buf, 24, "%lld", value);
@@ -217,20 +170,19 @@ static void format_timestamp(char *out, size_t size)
     snprintf(out + n, size - n, ".%03ld%.3s:%.2s", now.tv_nsec / 1000000L, zone, zone + 3);
 }
 
-/* Rewrites the line with every registered secret replaced. */
-static void redact(line_buf *line)
+/* Rewrites the line with every registered secret replaced; scratch holds
+ * line->cap bytes. The caller holds secrets_lock. */
+static void replace_secrets(line_buf *line, char *scratch)
 {
     static const char mark[] = "[redacted]";
-    pthread_mutex_lock(&secrets_lock);
     for (int i = 0; i < secret_count; i++) {
         if (!strstr(line->buf, secrets[i]))
             continue;
-        char copy[LINE_MAX_BYTES];
-        memcpy(copy, line->buf, line->len + 1);
+        memcpy(scratch, line->buf, line->len + 1);
         size_t slen = strlen(secrets[i]);
         line->len = 0;
         line->buf[0] = '\0';
-        for (const char *p = copy; *p;) {
+        for (const char *p = scratch; *p;) {
             const char *hit = strstr(p, secrets[i]);
             if (!hit) {
                 put_str(line, p);
@@ -241,7 +193,35 @@ static void redact(line_buf *line)
             p = hit + slen;
         }
     }
+}
+
+static void redact(line_buf *line)
+{
+    char scratch[LINE_MAX_BYTES];
+    pthread_mutex_lock(&secrets_lock);
+    replace_secrets(line, scratch);
     pthread_mutex_unlock(&secrets_lock);
+}
+
+char *ltm_secrets_redacted(const char *text, size_t len)
+{
+    /* "[redacted]" (10 bytes) for a secret of at least 4: at most 2.5 times
+     * longer; put_bytes cuts, never overflows, if a secret hides in a mark. */
+    size_t cap = len * 3 + 16;
+    char *buf = malloc(cap), *scratch = malloc(cap);
+    if (!buf || !scratch) {
+        free(buf);
+        free(scratch);
+        return NULL;
+    }
+    line_buf line = {buf, cap, 0, 0};
+    put_bytes(&line, text, len);
+    line.len = strlen(buf); /* text may hold a NUL: the string ends there */
+    pthread_mutex_lock(&secrets_lock);
+    replace_secrets(&line, scratch);
+    pthread_mutex_unlock(&secrets_lock);
+    free(scratch);
+    return buf;
 }
 
 #define MAX_PAIRS 64
