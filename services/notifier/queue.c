@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ids, counters and instants are written as JSON numbers: beyond 2^53 a
- * double no longer holds every integer. */
-#define ID_MAX 9007199254740992.0
-
 void ntf_queue_init(ntf_queue *q, size_t max, size_t max_text)
 {
     memset(q, 0, sizeof *q);
@@ -212,13 +208,12 @@ char *ntf_queue_serialize(const ntf_queue *q)
     return ltm_json_finish(root);
 }
 
-/* A count or an instant from the file, 0 when absent or out of 0..max: the
- * callers convert it to an integer type, and converting a double that does
- * not fit (a hand-edited 1e300) is undefined. */
-static double number(const cJSON *o, const char *key, double max)
+/* A count or an instant from the file, 0 when absent or out of 0..max
+ * (ltm_json_count already refuses what a double cannot hold exactly). */
+static int64_t number(const cJSON *o, const char *key, int64_t max)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max ? v->valuedouble : 0;
+    int64_t v = ltm_json_count(cJSON_GetObjectItemCaseSensitive(o, key));
+    return v <= max ? v : 0;
 }
 
 int ntf_queue_parse(ntf_queue *q, const char *json, size_t len)
@@ -230,8 +225,8 @@ int ntf_queue_parse(ntf_queue *q, const char *json, size_t len)
         cJSON_Delete(root);
         return LTM_EINVAL;
     }
-    q->next_id = (uint64_t)number(root, "next_id", ID_MAX);
-    q->summarised = (uint64_t)number(root, "summarised", ID_MAX);
+    q->next_id = (uint64_t)number(root, "next_id", INT64_MAX);
+    q->summarised = (uint64_t)number(root, "summarised", INT64_MAX);
     const cJSON *o;
     cJSON_ArrayForEach(o, arr)
     {
@@ -240,13 +235,13 @@ int ntf_queue_parse(ntf_queue *q, const char *json, size_t len)
             continue;
         int sev = ntf_severity_parse(
             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "severity")));
-        if (ntf_queue_push(q, sev, text, (int64_t)number(o, "created_ms", ID_MAX)) != LTM_OK) {
+        if (ntf_queue_push(q, sev, text, number(o, "created_ms", INT64_MAX)) != LTM_OK) {
             cJSON_Delete(root);
             ntf_queue_clear(q);
             return LTM_ENOMEM;
         }
         ntf_entry *e = &q->items[q->count - 1];
-        e->id = (uint64_t)number(o, "id", ID_MAX);
+        e->id = (uint64_t)number(o, "id", INT64_MAX);
         e->attempts = (int)number(o, "attempts", INT_MAX);
         e->plain = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "plain"));
         e->merged = number(o, "merged", UINT_MAX) >= 1 ? (unsigned)number(o, "merged", UINT_MAX) : 1;
