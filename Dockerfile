@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every LTM service; compose.yaml picks the binary with
 # `command:`. Build: docker compose build   (or: docker build -t ltm:local .)
 #
@@ -8,9 +7,13 @@
 # build never becomes an image. Stage 2 holds only the binaries and the
 # shared libraries they link, and runs as an unprivileged user.
 
-ARG DEBIAN_RELEASE=bookworm
+# No `# syntax=` line: BuildKit would pull that frontend from a registry.
+# The base image is a build arg so that a host without a registry can use the
+# one scripts/base-image.sh makes with debootstrap (compose.yaml passes
+# LTM_BASE_IMAGE). The release named here is the one that script makes.
+ARG BASE_IMAGE=debian:bookworm-slim
 
-FROM debian:${DEBIAN_RELEASE}-slim AS build
+FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
         build-essential cmake pkg-config python3 ca-certificates \
@@ -26,7 +29,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLTM_WERROR=ON \
  && ctest --test-dir /build -R '^unit[.]' --output-on-failure -j"$(nproc)" \
  && cmake --install /build --prefix /out
 
-FROM debian:${DEBIAN_RELEASE}-slim AS runtime
+FROM ${BASE_IMAGE} AS runtime
 # The packages of the shared libraries the binaries link (test_deploy.py
 # checks them against the built binaries); curl for the gateway's health
 # check and for operators; tzdata so TZ and the accounts' IANA time zones
