@@ -42,7 +42,8 @@ TELEGRAM_MARKER = "123456:compose-test-telegram-token-marker"
 # Live mode needs a model key; the jobs carry their text, so it is never used.
 OPENAI_MARKER = "sk-compose-test-openai-key-marker"
 # Every fault runs on its own account, so each one's jobs are counted alone.
-ACCOUNTS = ("scale", "kill_poster", "broker_restart", "net_cut", "kill_scheduler", "demo")
+ACCOUNTS = ("scale", "kill_poster", "broker_restart", "net_cut", "kill_scheduler", "after_up",
+            "demo")
 
 
 def docker_answers():
@@ -300,10 +301,13 @@ class ComposeStackTest(unittest.TestCase):
                 reasons.append("%s: %s (%s)" % (i, job["state"], reason))
                 self.assertTrue(reason, "final %s without a reason: %s" % (job["state"], job))
         retried = sum(1 for i in ids if jobs[i]["attempt"] > 1)
+        counts["lease_expired"] = sum(1 for i in ids for a in jobs[i]["attempts"]
+                                      if a.get("outcome") == "lease_expired")
         log("%s: jobs %d, published %d, failed or unconfirmed %d, duplicates %d, lost %d "
-            "(%d needed a retry)%s" % (what, counts["jobs"], counts["published"],
-                                       counts["failed"], counts["duplicates"], counts["lost"],
-                                       retried, "".join("\n  " + r for r in reasons)))
+            "(%d needed a retry, %d leases expired)%s"
+            % (what, counts["jobs"], counts["published"], counts["failed"], counts["duplicates"],
+               counts["lost"], retried, counts["lease_expired"],
+               "".join("\n  " + r for r in reasons)))
         self.assertEqual(counts["lost"], 0, reasons)
         self.assertEqual(counts["duplicates"], 0,
                          {i: v for i, v in accepted.items() if i in ids and len(v) > 1})
@@ -431,13 +435,23 @@ class ComposeStackTest(unittest.TestCase):
         ltmtest.wait_until(lambda: json.loads(self.read_volume("notifier/queue.json"))
                            .get("entries"), 30, "messages queued for Telegram")
         queue_before = json.loads(self.read_volume("notifier/queue.json"))["entries"]
+        workers_before = {p["worker"] for p in self.receiver_posts()}
         self.compose("down", "-t", "20", timeout=300)
         self.assertEqual(self.containers("scheduler"), [])
         self.compose("up", "-d", "--scale", "poster=3", "--wait", "--wait-timeout", "180",
                      timeout=400)
+        # New containers, same replica ids: the broker sessions of the old
+        # ones are taken over, so no job waits for a replica that is gone.
+        ids = self.submit("after_up", 30)
+        counts, accepted = self.tally("jobs after down/up", "after_up", ids,
+                                      self.wait_final("after_up", ids))
+        self.assertEqual(counts["lease_expired"], 0)
+        self.assertLessEqual({accepted[i][0]["worker"] for i in ids}, workers_before)
         history = json.loads(self.read_volume("sysmonitor/state.json"))
         after_jobs = {a: self.jobs(a) for a in ACCOUNTS}
         for a in ACCOUNTS:
+            if a == "after_up":
+                continue
             self.assertEqual({i: j["state"] for i, j in after_jobs[a].items()},
                              {i: j["state"] for i, j in before_jobs[a].items()}, a)
         queue_after = json.loads(self.read_volume("notifier/queue.json"))["entries"]
@@ -465,9 +479,20 @@ class ComposeStackTest(unittest.TestCase):
                 self.assertIn("Read-only file system", proc.stdout, service)
                 self.sh(["docker", "exec", c, "touch", "/var/lib/ltm/.write-test-" + service])
         (broker,) = self.containers("broker")
+        self.assertEqual(self.inspect(broker, "{{.HostConfig.ReadonlyRootfs}} "
+                                              "{{.HostConfig.CapDrop}}"), "true [ALL]")
+        self.assertEqual(sorted(json.loads(self.inspect(broker, "{{json .HostConfig.CapAdd}}"))),
+                         ["CHOWN", "SETGID", "SETUID"])
+        broker_status = self.sh(["docker", "exec", broker, "sh", "-c",
+                                 "cat /proc/1/status"]).stdout
+        self.assertRegex(broker_status, r"CapEff:\s+0{16}")  # dropped to its user
         mode = self.sh(["docker", "exec", broker, "stat", "-c", "%a %U",
                         "/mosquitto/config/acl", "/mosquitto/config/passwd"]).stdout.split("\n")
         self.assertEqual(mode[:2], ["600 mosquitto", "600 mosquitto"])
+        (archive,) = self.containers("dlq-archive")
+        self.assertEqual(self.inspect(archive, "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} "
+                                               "{{.HostConfig.CapDrop}}"),
+                         "mosquitto true [ALL]")
 
     def test_10_stopped_broker_turns_health_checks_unhealthy_then_healthy(self):
         watched = [c for s in ("scheduler", "notifier", "health-gateway")
