@@ -1,7 +1,7 @@
-#include "ltm/generate_openai.h"
+#include "publishing/generate_openai.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 #include "ltm/timeutil.h"
 
 #include <glib.h>

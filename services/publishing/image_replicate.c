@@ -1,4 +1,4 @@
-#include "ltm/image_replicate.h"
+#include "publishing/image_replicate.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/log.h"

@@ -1,4 +1,4 @@
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 
 #include <ctype.h>
 #include <stdlib.h>

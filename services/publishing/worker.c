@@ -1,4 +1,4 @@
-#include "ltm/worker.h"
+#include "publishing/worker.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
 #include "ltm/log.h"

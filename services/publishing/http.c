@@ -1,4 +1,4 @@
-#include "ltm/http.h"
+#include "publishing/http.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"
 

@@ -1,4 +1,4 @@
-#include "ltm/channels.h"
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/log.h"

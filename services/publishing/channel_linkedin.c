@@ -1,7 +1,7 @@
-#include "ltm/channels.h"
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "ltm/task.h"
+#include "publishing/task.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"
 

@@ -1,4 +1,4 @@
-#include "ltm/pubstore.h"
+#include "publishing/pubstore.h"
 #include "ltm/error.h"
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "ltm/classify.h"
+#include "publishing/classify.h"
 #include "ltm/log.h"
 #include "ltm/timeutil.h"
 
