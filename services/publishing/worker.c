@@ -127,7 +127,7 @@ static int load_accounts(ltm_worker *w)
     snprintf(path, sizeof path, "%s", set ? set : "");
     if (!set)
         snprintf(path, sizeof path, "%.4000s/accounts.json", ltm_service_data_dir(w->svc));
-    int rc = ltm_accounts_load(path, w->def.kind, &w->accounts, err, sizeof err);
+    int rc = ltm_accounts_load(path, &w->accounts, err, sizeof err);
     if (rc == LTM_ENOTFOUND && !w->live && !set) {
         ltm_info("sandbox mode without an accounts file: every job goes to the outbox", "path",
                  path);
