@@ -1,3 +1,4 @@
+/* ltm/status/* messages: encoding and decoding of the retained ltm_status (ltm/msg.h). */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"

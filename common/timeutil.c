@@ -1,3 +1,4 @@
+/* Clocks and time texts: wall and monotonic ms, RFC 3339, HH:MM. */
 #include "ltm/timeutil.h"
 #include "ltm/error.h"
 

@@ -1,3 +1,4 @@
+/* The table of channel adapters: one entry per channel type (channels.h). */
 #include "publishing/channels.h"
 
 extern const ltm_channel_ops ltm_sandbox_ops, ltm_linkedin_ops, ltm_instagram_ops,

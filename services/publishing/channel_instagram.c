@@ -1,3 +1,4 @@
+/* The Instagram channel: media containers, their polling, publish and verify. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"

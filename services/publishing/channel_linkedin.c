@@ -1,3 +1,4 @@
+/* The LinkedIn channel: the Posts API request, its answer, publish and verify. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"

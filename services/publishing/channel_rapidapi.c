@@ -1,3 +1,4 @@
+/* The RapidAPI channel: a POST to the account's host and path with its fixed body. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"

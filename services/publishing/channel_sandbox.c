@@ -1,3 +1,4 @@
+/* The sandbox channel: publications appended to the outbox file, no API. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"

@@ -1,3 +1,4 @@
+/* The webhook channel: the publication POSTed as JSON to the account's URL. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"

@@ -1,3 +1,4 @@
+/* Failure classes of every provider's answers and their retry delays (classify.h). */
 #include "publishing/classify.h"
 #include "ltm/log.h"
 #include "ltm/timeutil.h"

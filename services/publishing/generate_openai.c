@@ -1,3 +1,4 @@
+/* The post text stage: OpenAI-compatible chat completions, the weekday's theme. */
 #include "publishing/generate_openai.h"
 #include "ltm/error.h"
 #include "ltm/json.h"

@@ -1,3 +1,4 @@
+/* The workers' HTTP layer over curl's multi interface (http.h). */
 #include "publishing/http.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"

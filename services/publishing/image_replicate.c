@@ -1,3 +1,4 @@
+/* The image stage: a Replicate prediction, created and polled. */
 #include "publishing/image_replicate.h"
 #include "ltm/error.h"
 #include "ltm/json.h"

@@ -1,3 +1,4 @@
+/* The publication record (<service>-publications.db): never publish a job twice. */
 #include "publishing/pubstore.h"
 #include "ltm/error.h"
 

@@ -1,3 +1,4 @@
+/* One attempt's task: its outcome and the stage helpers the adapters share (task.h). */
 #include "publishing/task.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"

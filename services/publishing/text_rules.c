@@ -1,3 +1,4 @@
+/* Each channel's text rules, applied before anything is sent. */
 #include "publishing/text_rules.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* The publishing worker's loop: settings, accounts, inbox, curl and MQTT in one poll. */
 #include "publishing/worker.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
