@@ -1,4 +1,4 @@
-/* ltm/jobs/* messages: encoding and decoding of ltm_job (ltm/msg.h). */
+/* ltm/jobs/<kind> messages: encoding and decoding of ltm_job (ltm/msg.h). */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"
