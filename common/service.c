@@ -2,6 +2,7 @@
 #include "ltm/service.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
+#include "ltm/instance_slot.h"
 #include "ltm/json.h"
 #include "ltm/log.h"
 #include "ltm/msg.h"
@@ -21,6 +22,8 @@
 
 #define MAX_OPERATIONS 16
 #define MAX_SETTINGS 64
+/* More replicas of one service on one host than anyone runs. */
+#define MAX_INSTANCE_SLOTS 256
 
 typedef struct {
     char name[32];
@@ -34,6 +37,7 @@ struct ltm_service {
     ltm_config *config;
     ltm_mqtt *mqtt;
     int wake_fd;
+    int slot_fd; /* holds the instance slot (LTM_INSTANCE_FROM_SLOT), else -1 */
     char instance[64];
     char client_id[160];
     char host[256];
@@ -78,6 +82,9 @@ static const ltm_setting common_settings[] = {
     {"LTM_MQTT_KEY_FILE", LTM_SET_STRING, NULL, 0, 0, 0, NULL, "client private key (mqtts://)"},
     {"LTM_INSTANCE", LTM_SET_STRING, NULL, 0, 0, 0, NULL,
      "replica id, unique per replica and stable across restarts (default: host name)"},
+    {"LTM_INSTANCE_FROM_SLOT", LTM_SET_BOOL, "false", 0, 0, 0, NULL,
+     "replica id = the lowest numbered slot free in $LTM_DATA_DIR/instances, for replicas "
+     "sharing one data dir whose host names change (compose --scale)"},
     {"LTM_DATA_DIR", LTM_SET_STRING, "/var/lib/ltm", 0, 0, 0, NULL,
      "directory for the service's state"},
     {"LTM_LOG_LEVEL", LTM_SET_ENUM, "info", 0, 0, 0, "debug|info|warn|error", "least severe level logged"},
@@ -122,6 +129,27 @@ static int valid_instance(const char *s)
     return 1;
 }
 
+/* LTM_INSTANCE_FROM_SLOT: the slot's number becomes the instance id. */
+static int claim_slot(ltm_service *svc)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/instances", ltm_config_str(svc->config, "LTM_DATA_DIR"));
+    int slot = 0;
+    int rc = ltm_instance_slot_claim(dir, svc->def->name, MAX_INSTANCE_SLOTS, &slot, &svc->slot_fd);
+    if (rc == LTM_EFULL) {
+        fprintf(stderr, "ltm-%s: setting LTM_INSTANCE_FROM_SLOT: all %d slots in %s are held "
+                        "by running replicas\n", svc->def->name, MAX_INSTANCE_SLOTS, dir);
+        return rc;
+    }
+    if (rc != LTM_OK) {
+        fprintf(stderr, "ltm-%s: setting LTM_INSTANCE_FROM_SLOT: cannot lock a slot in %s "
+                        "(LTM_DATA_DIR): %s\n", svc->def->name, dir, strerror(errno));
+        return rc;
+    }
+    snprintf(svc->instance, sizeof svc->instance, "%d", slot);
+    return LTM_OK;
+}
+
 static char *status_json(ltm_service *svc, int online)
 {
     ltm_status st = {0};
@@ -147,6 +175,7 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
     }
     svc->def = def;
     svc->wake_fd = -1;
+    svc->slot_fd = -1;
     size_t count = COMMON_COUNT + def->setting_count;
     if (count > MAX_SETTINGS) {
         fprintf(stderr, "ltm-%s: too many settings\n", def->name);
@@ -191,9 +220,23 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
     if (gethostname(svc->host, sizeof svc->host - 1) != 0)
         snprintf(svc->host, sizeof svc->host, "unknown");
     const char *instance = ltm_config_str(svc->config, "LTM_INSTANCE");
+    if (ltm_config_int(svc->config, "LTM_INSTANCE_FROM_SLOT")) {
+        if (instance) {
+            fprintf(stderr, "ltm-%s: settings LTM_INSTANCE and LTM_INSTANCE_FROM_SLOT=true "
+                            "exclude each other: set one\n", def->name);
+            ltm_service_free(svc);
+            return LTM_ECONFIG;
+        }
+        if (claim_slot(svc) != LTM_OK) {
+            ltm_service_free(svc);
+            return LTM_ECONFIG;
+        }
+        instance = svc->instance;
+    }
     if (!instance)
         instance = svc->host;
-    snprintf(svc->instance, sizeof svc->instance, "%.63s", instance);
+    if (instance != svc->instance)
+        snprintf(svc->instance, sizeof svc->instance, "%.63s", instance);
     if (!valid_instance(instance)) {
         fprintf(stderr,
                 "ltm-%s: setting LTM_INSTANCE=\"%.60s\" is malformed: expected 1 to 48 of "
@@ -293,6 +336,8 @@ void ltm_service_free(ltm_service *svc)
         signal_wake_fd = -1;
         close(svc->wake_fd);
     }
+    if (svc->slot_fd >= 0)
+        close(svc->slot_fd);
     ltm_config_free(svc->config);
     free(svc->detail_json);
     free(svc);

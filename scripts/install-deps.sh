@@ -23,7 +23,8 @@ PACKAGES=(
 TEST_PACKAGES=(
 	clang  # the second compiler of scripts/test.sh
 	libclang-rt-dev  # clang's sanitizer and libFuzzer runtimes (tests/fuzz): only recommended by clang
-	docker-compose  # validates compose.yaml
+	docker-compose  # validates compose.yaml; runs the compose test where a Docker engine answers
+	debootstrap  # the compose test's base image where no registry answers (scripts/base-image.sh)
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 	python3-psutil  # the sysmonitor benchmark compares itself with psutil
 )

@@ -42,7 +42,8 @@ TELEGRAM_MARKER = "123456:compose-test-telegram-token-marker"
 # Live mode needs a model key; the jobs carry their text, so it is never used.
 OPENAI_MARKER = "sk-compose-test-openai-key-marker"
 # Every fault runs on its own account, so each one's jobs are counted alone.
-ACCOUNTS = ("scale", "kill_poster", "broker_restart", "net_cut", "kill_scheduler", "demo")
+ACCOUNTS = ("scale", "kill_poster", "broker_restart", "net_cut", "kill_scheduler", "recreated",
+            "after_up", "demo")
 
 
 def docker_answers():
@@ -99,7 +100,7 @@ OVERRIDE = """\
 # settings the test compresses (compose.override.yaml is read by compose).
 services:
   receiver:
-    image: ltm-test-receiver:local
+    image: ltm-test-receiver:compose-test
     build:
       context: tests/integration/compose
       dockerfile: receiver.Dockerfile
@@ -159,6 +160,8 @@ class ComposeStackTest(unittest.TestCase):
         env_file = os.path.join(cls.dir, ".env")
         set_env_lines(env_file, {
             "LTM_BROKER_PORT": str(cls.broker_port), "PORT": str(cls.http_port),
+            # Images of its own: an operator's ltm:local is never replaced.
+            "LTM_IMAGE_TAG": "compose-test",
             "LTM_MODE": "live", "LTM_ACCOUNTS_FILE": "/etc/ltm/accounts.json",
             "LTM_HEALTHCHECK_INTERVAL": "2s", "LTM_BROKER_HEALTHCHECK_INTERVAL": "2s",
             "LTM_HEARTBEAT_INTERVAL": "2s",
@@ -300,10 +303,13 @@ class ComposeStackTest(unittest.TestCase):
                 reasons.append("%s: %s (%s)" % (i, job["state"], reason))
                 self.assertTrue(reason, "final %s without a reason: %s" % (job["state"], job))
         retried = sum(1 for i in ids if jobs[i]["attempt"] > 1)
+        counts["lease_expired"] = sum(1 for i in ids for a in jobs[i]["attempts"]
+                                      if a.get("outcome") == "lease_expired")
         log("%s: jobs %d, published %d, failed or unconfirmed %d, duplicates %d, lost %d "
-            "(%d needed a retry)%s" % (what, counts["jobs"], counts["published"],
-                                       counts["failed"], counts["duplicates"], counts["lost"],
-                                       retried, "".join("\n  " + r for r in reasons)))
+            "(%d needed a retry, %d leases expired)%s"
+            % (what, counts["jobs"], counts["published"], counts["failed"], counts["duplicates"],
+               counts["lost"], retried, counts["lease_expired"],
+               "".join("\n  " + r for r in reasons)))
         self.assertEqual(counts["lost"], 0, reasons)
         self.assertEqual(counts["duplicates"], 0,
                          {i: v for i, v in accepted.items() if i in ids and len(v) > 1})
@@ -422,22 +428,51 @@ class ComposeStackTest(unittest.TestCase):
         retried = [i for i in ids if jobs[i]["failures"] > 0 and jobs[i]["state"] == "published"]
         self.assertGreaterEqual(len(retried), pending)
 
+    def test_08_recreated_posters_take_over_their_predecessors_sessions(self):
+        # What an upgrade or a changed setting does: new poster containers
+        # (new host names) beside a broker that keeps running. Were they
+        # named after their host names, the broker would go on giving the
+        # old, offline sessions their round-robin turns, and those jobs would
+        # wait for their leases.
+        workers_before = {p["worker"] for p in self.receiver_posts()}
+        old = self.containers("poster")
+        self.compose("up", "-d", "--no-deps", "--force-recreate", "--scale", "poster=3",
+                     "--wait", "poster", timeout=300)
+        self.assertFalse(set(old) & set(self.containers("poster")), "not re-created")
+        ids = self.submit("recreated", 30)
+        counts, accepted = self.tally("posters re-created", "recreated", ids,
+                                      self.wait_final("recreated", ids))
+        self.assertEqual(counts["lease_expired"], 0)
+        self.assertLessEqual({accepted[i][0]["worker"] for i in ids}, workers_before)
+
     def read_volume(self, path):
         (scheduler,) = self.containers("scheduler")
         return self.sh(["docker", "exec", scheduler, "cat", "/var/lib/ltm/" + path]).stdout
 
-    def test_08_down_then_up_keeps_ledger_history_and_queue(self):
+    def test_09_down_then_up_keeps_ledger_history_and_queue(self):
         before_jobs = {a: self.jobs(a) for a in ACCOUNTS}
         ltmtest.wait_until(lambda: json.loads(self.read_volume("notifier/queue.json"))
                            .get("entries"), 30, "messages queued for Telegram")
         queue_before = json.loads(self.read_volume("notifier/queue.json"))["entries"]
+        workers_before = {p["worker"] for p in self.receiver_posts()}
         self.compose("down", "-t", "20", timeout=300)
         self.assertEqual(self.containers("scheduler"), [])
-        self.compose("up", "-d", "--scale", "poster=3", "--wait", "--wait-timeout", "180",
-                     timeout=400)
+        # The replica count from .env this time: an `up` without --scale keeps it.
+        set_env_lines(os.path.join(self.dir, ".env"), {"LTM_POSTER_REPLICAS": "3"})
+        self.compose("up", "-d", "--wait", "--wait-timeout", "180", timeout=400)
+        self.assertEqual(len(self.containers("poster")), 3)
+        # New containers, same replica ids: the broker sessions of the old
+        # ones are taken over, so no job waits for a replica that is gone.
+        ids = self.submit("after_up", 30)
+        counts, accepted = self.tally("jobs after down/up", "after_up", ids,
+                                      self.wait_final("after_up", ids))
+        self.assertEqual(counts["lease_expired"], 0)
+        self.assertLessEqual({accepted[i][0]["worker"] for i in ids}, workers_before)
         history = json.loads(self.read_volume("sysmonitor/state.json"))
         after_jobs = {a: self.jobs(a) for a in ACCOUNTS}
         for a in ACCOUNTS:
+            if a == "after_up":
+                continue
             self.assertEqual({i: j["state"] for i, j in after_jobs[a].items()},
                              {i: j["state"] for i, j in before_jobs[a].items()}, a)
         queue_after = json.loads(self.read_volume("notifier/queue.json"))["entries"]
@@ -451,7 +486,7 @@ class ComposeStackTest(unittest.TestCase):
             "entries kept" % (sum(len(j) for j in after_jobs.values()), len(queue_after),
                               len(executions)))
 
-    def test_09_services_run_unprivileged_on_a_read_only_root(self):
+    def test_10_services_run_unprivileged_on_a_read_only_root(self):
         for service in SERVICES:
             for c in self.containers(service):
                 self.assertEqual(self.inspect(c, "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}"
@@ -465,11 +500,22 @@ class ComposeStackTest(unittest.TestCase):
                 self.assertIn("Read-only file system", proc.stdout, service)
                 self.sh(["docker", "exec", c, "touch", "/var/lib/ltm/.write-test-" + service])
         (broker,) = self.containers("broker")
+        self.assertEqual(self.inspect(broker, "{{.HostConfig.ReadonlyRootfs}} "
+                                              "{{.HostConfig.CapDrop}}"), "true [ALL]")
+        self.assertEqual(sorted(json.loads(self.inspect(broker, "{{json .HostConfig.CapAdd}}"))),
+                         ["CHOWN", "SETGID", "SETUID"])
+        broker_status = self.sh(["docker", "exec", broker, "sh", "-c",
+                                 "cat /proc/1/status"]).stdout
+        self.assertRegex(broker_status, r"CapEff:\s+0{16}")  # dropped to its user
         mode = self.sh(["docker", "exec", broker, "stat", "-c", "%a %U",
                         "/mosquitto/config/acl", "/mosquitto/config/passwd"]).stdout.split("\n")
         self.assertEqual(mode[:2], ["600 mosquitto", "600 mosquitto"])
+        (archive,) = self.containers("dlq-archive")
+        self.assertEqual(self.inspect(archive, "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} "
+                                               "{{.HostConfig.CapDrop}}"),
+                         "mosquitto true [ALL]")
 
-    def test_10_stopped_broker_turns_health_checks_unhealthy_then_healthy(self):
+    def test_11_stopped_broker_turns_health_checks_unhealthy_then_healthy(self):
         watched = [c for s in ("scheduler", "notifier", "health-gateway")
                    for c in self.containers(s)]
         started = {c: self.inspect(c, "{{.State.StartedAt}}") for c in watched}
@@ -486,7 +532,7 @@ class ComposeStackTest(unittest.TestCase):
             self.assertEqual(self.inspect(c, "{{.State.StartedAt}}"), started[c])
         ltmtest.wait_until(lambda: self.health()[0] == 200, 30, "/health 200 again")
 
-    def test_11_no_secret_in_logs(self):
+    def test_12_no_secret_in_logs(self):
         logs = self.compose("logs", "--no-color", timeout=120).stdout
         self.assertIn("mqtt connected", logs)
         secrets = [v for k, v in self.passwords.items() if k.startswith("LTM_PASSWORD_")]

@@ -157,6 +157,8 @@ class ComposeTest(unittest.TestCase):
                     self.assertIn("LTM_INSTANCE", env)
                 else:
                     self.assertNotIn("LTM_INSTANCE", env, "replicas need distinct ids")
+                    # Stable across re-created containers (test_compose.py).
+                    self.assertEqual(env["LTM_INSTANCE_FROM_SLOT"], "true")
 
     def test_account_tokens_reach_only_the_publishing_workers(self):
         self.prepare()

@@ -5,6 +5,8 @@ settings checked at start; reconnection after a broker restart."""
 
 import json
 import os
+import shutil
+import tempfile
 import unittest
 
 import ltmtest
@@ -44,6 +46,31 @@ class FoundationTest(unittest.TestCase):
         poster.wait_log("mqtt connected")
         ltmtest.sync(self.broker, self.watch, "poster", "ltm/results")
         return poster
+
+    def test_replicas_sharing_a_data_dir_take_numbered_slots(self):
+        # LTM_INSTANCE_FROM_SLOT (compose's workers): ids 1, 2... from locks in
+        # the shared data dir; a replica that dies frees its id for the next.
+        shared = tempfile.mkdtemp(prefix="ltm-slots-")
+        self.addCleanup(shutil.rmtree, shared, True)
+
+        def replica(tag):
+            svc = Service(self.broker, "poster", instance=tag, data_dir=shared, start=False)
+            del svc.env["LTM_INSTANCE"]
+            svc.env["LTM_INSTANCE_FROM_SLOT"] = "true"
+            self.addCleanup(svc.close)
+            return svc.start()
+        first = replica("a")
+        wait_status(self.watch, "poster", "1", "online")
+        replica("b")
+        wait_status(self.watch, "poster", "2", "online")
+        since = self.watch.mark()
+        first.kill()  # SIGKILL: the kernel frees the lock
+        wait_status(self.watch, "poster", "1", "offline", since=since)
+        third = replica("c")
+        wait_status(self.watch, "poster", "1", "online", since=since)
+        self.assertIn("instance=1", third.log())
+        self.assertEqual(sorted(os.listdir(os.path.join(shared, "instances"))),
+                         ["poster-1.lock", "poster-2.lock"])
 
     def test_job_reaches_poster_and_result_comes_back(self):
         poster = self.online_poster()
@@ -179,6 +206,11 @@ class SettingsTest(unittest.TestCase):
         env.update(overrides)
         env = {k: v for k, v in env.items() if v is not None}
         return run_once("poster", env)
+
+    def test_instance_and_instance_from_slot_exclude_each_other(self):
+        code, out = self.run_poster(LTM_INSTANCE="p1", LTM_INSTANCE_FROM_SLOT="true")
+        self.assertEqual(code, 78, out)
+        self.assertIn("LTM_INSTANCE_FROM_SLOT", out)
 
     def test_missing_password_is_named(self):
         code, out = self.run_poster(LTM_MQTT_PASSWORD=None)
