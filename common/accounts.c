@@ -1,16 +1,19 @@
+/* The accounts file's one reader: the schema of docs/accounts.md, checked
+ * field by field in one pass for every service that reads the file. */
 #include "ltm/accounts.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
 #include "ltm/json.h"
+#include "ltm/timeutil.h"
 
 #include <ctype.h>
+#include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define FILE_MAX (4u << 20)
 #define TEXT_MAX 8000
 #define URL_MAX 2048
 
@@ -32,6 +35,8 @@ typedef struct {
     const char *account;
     char *err;
     size_t err_size;
+    GTimeZone **zones;  /* zones already found in the tzdata, to read each once */
+    size_t zone_count;
 } ctx;
 
 static int fail(ctx *c, const char *field, const char *fmt, ...)
@@ -308,6 +313,138 @@ static int parse_stories(ctx *c, const cJSON *o, ltm_account *a)
     return rc;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int parse_times(ctx *c, const cJSON *sched, const char *key, int **out, size_t *count)
+{
+    const cJSON *arr = sched ? cJSON_GetObjectItemCaseSensitive(sched, key) : NULL;
+    char field[64];
+    snprintf(field, sizeof field, "schedule.%s", key);
+    if (!arr || cJSON_IsNull(arr))
+        return LTM_OK;
+    if (!cJSON_IsArray(arr))
+        return fail(c, field, "expected an array of \"HH:MM\"");
+    int n = cJSON_GetArraySize(arr);
+    if (n > LTM_SCHEDULE_TIMES_MAX)
+        return fail(c, field, "more than %d times", LTM_SCHEDULE_TIMES_MAX);
+    if (n == 0)
+        return LTM_OK;
+    int *mins = calloc((size_t)n, sizeof *mins);
+    if (!mins)
+        return LTM_ENOMEM;
+    *out = mins;
+    for (int i = 0; i < n; i++) {
+        const cJSON *it = cJSON_GetArrayItem(arr, i);
+        snprintf(field, sizeof field, "schedule.%s[%d]", key, i);
+        mins[i] = cJSON_IsString(it) ? ltm_time_parse_hhmm(it->valuestring) : -1;
+        if (mins[i] < 0)
+            return fail(c, field, "expected HH:MM (00:00 to 23:59)");
+    }
+    qsort(mins, (size_t)n, sizeof *mins, cmp_int);
+    *count = (size_t)n;
+    snprintf(field, sizeof field, "schedule.%s", key);
+    for (int i = 1; i < n; i++)
+        if (mins[i] == mins[i - 1])
+            return fail(c, field, "the same time is listed twice");
+    return LTM_OK;
+}
+
+static int parse_weekdays(ctx *c, const cJSON *sched, unsigned *out)
+{
+    const cJSON *arr = sched ? cJSON_GetObjectItemCaseSensitive(sched, "weekdays") : NULL;
+    *out = LTM_ALL_DAYS;
+    if (!arr || cJSON_IsNull(arr))
+        return LTM_OK;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return fail(c, "schedule.weekdays",
+                    "expected a non-empty array of mon, tue, wed, thu, fri, sat, sun");
+    unsigned mask = 0;
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        int found = -1;
+        for (int d = 0; d < 7 && cJSON_IsString(it); d++)
+            if (strcmp(it->valuestring, weekdays[d]) == 0)
+                found = d;
+        if (found < 0) {
+            char field[48];
+            snprintf(field, sizeof field, "schedule.weekdays[%d]", i);
+            return fail(c, field, "expected one of mon, tue, wed, thu, fri, sat, sun");
+        }
+        mask |= 1u << found;
+        i++;
+    }
+    *out = mask;
+    return LTM_OK;
+}
+
+static int parse_schedule(ctx *c, const cJSON *sched, ltm_schedule *s)
+{
+    if (sched && cJSON_IsNull(sched))
+        sched = NULL;
+    if (sched && !cJSON_IsObject(sched))
+        return fail(c, "schedule", "expected an object");
+    int rc = parse_weekdays(c, sched, &s->weekdays);
+    if (!rc)
+        rc = parse_times(c, sched, "posts", &s->post_minutes, &s->post_count);
+    if (!rc)
+        rc = parse_times(c, sched, "stories", &s->story_minutes, &s->story_count);
+    if (rc || !sched)
+        return rc;
+    char reason[160];
+    long long v = 0;
+    if (ltm_json_int(sched, "max_posts_per_day", 0, 1, LTM_SCHEDULE_TIMES_MAX, &v, reason,
+                     sizeof reason))
+        return fail(c, "schedule.max_posts_per_day", "expected an integer from 1 to %d",
+                    LTM_SCHEDULE_TIMES_MAX);
+    s->max_posts_per_day = (int)v;
+    v = 0;
+    if (ltm_json_int(sched, "min_minutes_between_posts", 0, 0, 1440, &v, reason, sizeof reason))
+        return fail(c, "schedule.min_minutes_between_posts", "expected an integer from 0 to 1440");
+    s->min_minutes_between_posts = (int)v;
+    return LTM_OK;
+}
+
+/* A zone is checked with the call the scheduler then opens it with, so the
+ * workers (which take a theme's weekday there) refuse what it refuses. */
+static int known_zone(ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->zone_count; i++)
+        if (strcmp(g_time_zone_get_identifier(c->zones[i]), name) == 0)
+            return LTM_OK;
+    GTimeZone *zone = g_time_zone_new_identifier(name);
+    if (!zone)
+        return LTM_ENOTFOUND;
+    GTimeZone **grown = realloc(c->zones, (c->zone_count + 1) * sizeof *grown);
+    if (!grown) {
+        g_time_zone_unref(zone);
+        return LTM_ENOMEM;
+    }
+    c->zones = grown;
+    c->zones[c->zone_count++] = zone;
+    return LTM_OK;
+}
+
+static int parse_timezone(ctx *c, const cJSON *o, char **out)
+{
+    const cJSON *tz = cJSON_GetObjectItemCaseSensitive(o, "timezone");
+    if (!tz || cJSON_IsNull(tz))
+        return LTM_OK;
+    if (!cJSON_IsString(tz) || !*tz->valuestring || strlen(tz->valuestring) > 64)
+        return fail(c, "timezone", "expected an IANA zone name");
+    int rc = known_zone(c, tz->valuestring);
+    if (rc == LTM_ENOTFOUND)
+        return fail(c, "timezone", "unknown time zone (not in the system tzdata)");
+    if (!rc && !(*out = strdup(tz->valuestring)))
+        rc = LTM_ENOMEM;
+    return rc;
+}
+
 static int valid_name(const char *s)
 {
     size_t n = strlen(s);
@@ -315,33 +452,75 @@ static int valid_name(const char *s)
            strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") == n;
 }
 
-static int parse_account(ctx *c, const cJSON *o, size_t index, ltm_job_kind kind, ltm_account *a)
+static int parse_account(ctx *c, const cJSON *o, size_t index, ltm_account *a)
 {
     char path[48];
     snprintf(path, sizeof path, "accounts[%zu]", index);
     if (!cJSON_IsObject(o))
         return fail(c, path, "expected an object");
-    snprintf(path, sizeof path, "accounts[%zu].", index);
-    int rc = str_field(c, o, path, "name", 1, 64, &a->name);
-    if (rc)
-        return rc;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
     snprintf(path, sizeof path, "accounts[%zu].name", index);
-    if (!valid_name(a->name))
-        return fail(c, path, "expected 1-64 of A-Z a-z 0-9 - _ .");
+    if (!cJSON_IsString(name) || !valid_name(name->valuestring))
+        return fail(c, path, "expected 1 to 64 of A-Z a-z 0-9 - _ .");
+    if (!(a->name = strdup(name->valuestring)))
+        return LTM_ENOMEM;
     c->account = a->name;
-    rc = str_field(c, o, "", "timezone", 0, 64, &a->timezone);
-    if (rc)
-        return rc;
-    if (kind == LTM_JOB_STORY)
-        return parse_stories(c, cJSON_GetObjectItemCaseSensitive(o, "stories"), a);
-    rc = parse_channel(c, cJSON_GetObjectItemCaseSensitive(o, "channel"), "channel.", &a->channel);
+    char reason[160];
+    int rc = parse_timezone(c, o, &a->timezone);
+    if (!rc && ltm_json_bool(o, "paused", 0, &a->paused, reason, sizeof reason))
+        rc = fail(c, "paused", "expected true or false");
+    if (!rc)
+        rc = parse_schedule(c, cJSON_GetObjectItemCaseSensitive(o, "schedule"), &a->schedule);
+    if (!rc)
+        rc = parse_channel(c, cJSON_GetObjectItemCaseSensitive(o, "channel"), "channel.",
+                           &a->channel);
     if (!rc)
         rc = parse_content(c, cJSON_GetObjectItemCaseSensitive(o, "content"), a);
+    if (!rc)
+        rc = parse_stories(c, cJSON_GetObjectItemCaseSensitive(o, "stories"), a);
     return rc;
 }
 
-int ltm_accounts_parse(const char *json, size_t len, ltm_job_kind kind, ltm_accounts **out,
-                       char *err, size_t err_size)
+static const ltm_accounts *sort_ctx;
+
+static int cmp_by_name(const void *x, const void *y)
+{
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    int c = strcmp(sort_ctx->items[i].name, sort_ctx->items[j].name);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Sorted, so a million accounts are checked in O(n log n); the error names
+ * the first account (in file order) whose name an earlier one already has. */
+static int check_names(ctx *c, const ltm_accounts *a)
+{
+    if (a->count < 2)
+        return LTM_OK;
+    size_t *order = malloc(a->count * sizeof *order);
+    if (!order)
+        return LTM_ENOMEM;
+    for (size_t i = 0; i < a->count; i++)
+        order[i] = i;
+    sort_ctx = a;
+    qsort(order, a->count, sizeof *order, cmp_by_name);
+    size_t dup = a->count, first = 0;
+    for (size_t k = 1, run = 0; k < a->count; k++) {
+        if (strcmp(a->items[order[k]].name, a->items[order[run]].name) != 0) {
+            run = k;
+        } else if (order[k] < dup) {
+            dup = order[k];
+            first = order[run];
+        }
+    }
+    free(order);
+    if (dup == a->count)
+        return LTM_OK;
+    c->account = a->items[dup].name;
+    return fail(c, "name", "the same name is used by accounts[%zu]", first);
+}
+
+int ltm_accounts_parse(const char *json, size_t len, ltm_accounts **out, char *err,
+                       size_t err_size)
 {
     ctx c = {.err = err, .err_size = err_size};
     char reason[160];
@@ -356,17 +535,22 @@ int ltm_accounts_parse(const char *json, size_t len, ltm_job_kind kind, ltm_acco
     if (!rc && !cJSON_IsArray(list))
         rc = fail(&c, "accounts", "expected an array of accounts");
     size_t n = rc ? 0 : (size_t)cJSON_GetArraySize(list);
+    if (!rc && n > LTM_ACCOUNTS_MAX)
+        rc = fail(&c, "accounts", "more than %d accounts", LTM_ACCOUNTS_MAX);
     if (!rc && !(a->items = calloc(n ? n : 1, sizeof *a->items)))
         rc = LTM_ENOMEM;
-    for (size_t i = 0; !rc && i < n; i++) {
+    const cJSON *item = rc ? NULL : list->child;
+    for (size_t i = 0; !rc && i < n; i++, item = item->next) {
         c.account = NULL;
-        rc = parse_account(&c, cJSON_GetArrayItem(list, (int)i), i, kind, &a->items[i]);
         a->count = i + 1;
-        for (size_t j = 0; !rc && j < i; j++)
-            if (strcmp(a->items[j].name, a->items[i].name) == 0)
-                rc = fail(&c, "name", "the same name is used by accounts[%zu]", j);
+        rc = parse_account(&c, item, i, &a->items[i]);
     }
+    if (!rc)
+        rc = check_names(&c, a);
     cJSON_Delete(root);
+    for (size_t i = 0; i < c.zone_count; i++)
+        g_time_zone_unref(c.zones[i]);
+    free(c.zones);
     if (rc == LTM_ENOMEM)
         snprintf(err, err_size, "out of memory");
     if (rc) {
@@ -377,19 +561,18 @@ int ltm_accounts_parse(const char *json, size_t len, ltm_job_kind kind, ltm_acco
     return LTM_OK;
 }
 
-int ltm_accounts_load(const char *path, ltm_job_kind kind, ltm_accounts **out, char *err,
-                      size_t err_size)
+int ltm_accounts_load(const char *path, ltm_accounts **out, char *err, size_t err_size)
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = ltm_read_file(path, FILE_MAX, &text, &len);
+    int rc = ltm_read_file(path, LTM_ACCOUNTS_FILE_MAX, &text, &len);
     if (rc != LTM_OK) {
         snprintf(err, err_size, "cannot read the accounts file %s: %s", path,
-                 rc == LTM_EFULL ? "larger than 4 MiB" : ltm_strerror(rc));
+                 rc == LTM_EFULL ? "larger than 64 MiB" : ltm_strerror(rc));
         return rc == LTM_ENOTFOUND ? LTM_ENOTFOUND : LTM_EINVAL;
     }
     char inner[400];
-    rc = ltm_accounts_parse(text, len, kind, out, inner, sizeof inner);
+    rc = ltm_accounts_parse(text, len, out, inner, sizeof inner);
     free(text);
     if (rc)
         snprintf(err, err_size, "accounts file %s: %s", path, inner);
@@ -478,6 +661,8 @@ void ltm_accounts_free(ltm_accounts *a)
         free(acc->timezone);
         free(acc->language);
         free(acc->prompt);
+        free(acc->schedule.post_minutes);
+        free(acc->schedule.story_minutes);
         for (int d = 0; d < 7; d++)
             free(acc->themes[d]);
         channel_clear(&acc->channel);

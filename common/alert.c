@@ -1,3 +1,4 @@
+/* ltm/alerts messages: encoding and decoding of ltm_alert (ltm/msg.h). */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"

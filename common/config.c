@@ -1,3 +1,4 @@
+/* Settings from the environment: the ltm_setting tables, checked all at once at start. */
 #include "ltm/config.h"
 #include "ltm/error.h"
 #include "ltm/log.h"

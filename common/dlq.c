@@ -1,3 +1,4 @@
+/* ltm/dlq messages: the dead letter of an undecodable message, with its reason. */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"

@@ -1,3 +1,4 @@
+/* The LTM_E* codes and their sentences (ltm_strerror). */
 #include "ltm/error.h"
 
 const char *ltm_strerror(int code)

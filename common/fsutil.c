@@ -1,3 +1,4 @@
+/* Files: mkdir -p, bounded reads and crash-safe replacement of a file. */
 #include "ltm/fsutil.h"
 #include "ltm/error.h"
 

@@ -1,3 +1,4 @@
+/* ltm/jobs/<kind> messages: encoding and decoding of ltm_job (ltm/msg.h). */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"

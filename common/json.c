@@ -1,3 +1,4 @@
+/* Typed readers of untrusted JSON fields, each failure naming the field. */
 #include "ltm/json.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"

@@ -1,3 +1,4 @@
+/* Log lines for operators: one line per event, text or JSON, secrets redacted. */
 #include "ltm/log.h"
 #include "ltm/error.h"
 

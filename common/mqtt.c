@@ -1,3 +1,4 @@
+/* The MQTT client (Paho async): bounded inbox, wake fd, publishes never dropped silently. */
 #include "ltm/mqtt.h"
 #include "ltm/error.h"
 #include "ltm/log.h"

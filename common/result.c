@@ -1,3 +1,4 @@
+/* ltm/results messages: encoding and decoding of ltm_result (ltm/msg.h). */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"

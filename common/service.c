@@ -1,3 +1,4 @@
+/* What every binary does the same way: settings, signals, MQTT, status, heartbeat, metrics. */
 #include "ltm/service.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"

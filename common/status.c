@@ -1,3 +1,5 @@
+/* ltm/status/<service>/<instance> messages: encoding and decoding of the retained
+ * ltm_status (ltm/msg.h). */
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/msg.h"

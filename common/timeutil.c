@@ -1,3 +1,4 @@
+/* Clocks and time texts: wall and monotonic ms, RFC 3339, HH:MM. */
 #include "ltm/timeutil.h"
 #include "ltm/error.h"
 
@@ -118,4 +119,19 @@ int ltm_time_parse_iso(const char *text, int64_t *out_ms)
         return LTM_EINVAL;
     *out_ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + ms;
     return LTM_OK;
+}
+
+int ltm_time_parse_hhmm(const char *text)
+{
+    if (strlen(text) != 5 || text[2] != ':')
+        return -1;
+    for (int i = 0; i < 5; i++) {
+        if (i != 2 && (text[i] < '0' || text[i] > '9'))
+            return -1;
+    }
+    int h = (text[0] - '0') * 10 + (text[1] - '0');
+    int m = (text[3] - '0') * 10 + (text[4] - '0');
+    if (h > 23 || m > 59)
+        return -1;
+    return h * 60 + m;
 }

@@ -6,10 +6,19 @@
 
 #include <stddef.h>
 
-/* The publishing side of the accounts file (docs/accounts.md): each
- * account's channel, content and stories. The scheduler reads the same file
- * for its own fields; unknown fields are ignored here. Errors name the
+/* The one reader of the accounts file (docs/accounts.md): its schema, its
+ * validation and its error messages live here and nowhere else. The
+ * scheduler takes the schedule view of the result (services/scheduler/
+ * accounts.c), the workers the channel and content of their kind of job; both
+ * read the whole file the same way, so a file one of them would refuse is
+ * refused by all at start. Unknown fields are ignored. Errors name the
  * account and the field: account "acme": field channel.author: ... */
+
+#define LTM_ACCOUNTS_FILE_MAX (64u << 20) /* bytes */
+#define LTM_ACCOUNTS_MAX 1000000
+#define LTM_ACCOUNT_NAME_MAX 64
+#define LTM_SCHEDULE_TIMES_MAX 96         /* per list: posts, stories */
+#define LTM_ALL_DAYS 0x7fu                /* bit 0 = Sunday ... bit 6 = Saturday */
 
 typedef enum {
     LTM_CHANNEL_SANDBOX = 0,
@@ -41,9 +50,23 @@ typedef struct {
     char *prompt;      /* Replicate prompt when REPLICATE_TOKEN is set */
 } ltm_image_source;
 
+/* The schedule part, for the scheduler. */
+typedef struct {
+    unsigned weekdays;          /* bit mask, LTM_ALL_DAYS by default */
+    int *post_minutes;          /* local minutes of the day, ascending, distinct */
+    size_t post_count;
+    int *story_minutes;
+    size_t story_count;
+    int max_posts_per_day;      /* 0: no cap */
+    int min_minutes_between_posts;
+} ltm_schedule;
+
 typedef struct {
     char *name;
-    char *timezone;    /* IANA zone of the schedule; the theme's weekday is taken there */
+    char *timezone;    /* IANA zone of the schedule, known to the system tzdata
+                          (NULL: UTC); the theme's weekday is taken there */
+    int paused;
+    ltm_schedule schedule;
     char *language;
     char *prompt;
     char *themes[7];   /* by weekday, 0 = Sunday (struct tm's tm_wday) */
@@ -62,13 +85,15 @@ const char *ltm_channel_type_name(ltm_channel_type type);
 /* Stories need a channel with a stories API: Instagram, webhook or sandbox. */
 int ltm_channel_has_stories(ltm_channel_type type);
 
-/* Parses the file's text and checks the part one worker uses: kind POST
- * checks channel and content, STORY checks stories. err gets one sentence.
+/* Parses the file's text and checks every field: name, timezone, paused,
+ * schedule, channel, content and stories. On failure returns LTM_EINVAL (or
+ * LTM_ENOMEM) and err gets one sentence naming the account and the field.
  * Caller frees *out with ltm_accounts_free(). */
-int ltm_accounts_parse(const char *json, size_t len, ltm_job_kind kind, ltm_accounts **out,
-                       char *err, size_t err_size);
-int ltm_accounts_load(const char *path, ltm_job_kind kind, ltm_accounts **out, char *err,
-                      size_t err_size);
+int ltm_accounts_parse(const char *json, size_t len, ltm_accounts **out, char *err,
+                       size_t err_size);
+/* Reads and parses the file; LTM_ENOTFOUND when it does not exist (the
+ * workers' sandbox mode runs without one), LTM_EINVAL otherwise. */
+int ltm_accounts_load(const char *path, ltm_accounts **out, char *err, size_t err_size);
 
 /* Live mode: reads every token variable the accounts name (through lookup,
  * getenv when NULL); a missing or empty one is an error naming the account

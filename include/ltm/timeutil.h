@@ -19,4 +19,8 @@ char *ltm_time_format_iso(int64_t ms, char out[LTM_ISO_SIZE]);
  * "+hh:mm"/"-hh:mm"). Returns 0 or LTM_EINVAL. */
 int ltm_time_parse_iso(const char *text, int64_t *out_ms);
 
+/* "HH:MM" (exactly five characters, 00:00 to 23:59) to minutes of the day;
+ * -1 when malformed. The schedule's slots and LTM_DAILY_REPORT_AT use it. */
+int ltm_time_parse_hhmm(const char *text);
+
 #endif

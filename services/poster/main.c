@@ -1,7 +1,7 @@
 /* ltm-poster: generates post texts and publishes them on each account's channel. */
 #include "ltm/error.h"
 #include "ltm/service.h"
-#include "ltm/worker.h"
+#include "publishing/worker.h"
 
 int main(int argc, char **argv)
 {

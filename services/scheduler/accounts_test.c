@@ -2,6 +2,7 @@
 
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
+#include "ltm/timeutil.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,12 +82,12 @@ static void errors_name_the_account_and_the_field(void **state)
 static void hhmm(void **state)
 {
     (void)state;
-    assert_int_equal(sched_parse_hhmm("00:00"), 0);
-    assert_int_equal(sched_parse_hhmm("23:59"), 1439);
-    assert_int_equal(sched_parse_hhmm("9:00"), -1);
-    assert_int_equal(sched_parse_hhmm("12:60"), -1);
-    assert_int_equal(sched_parse_hhmm("12:5a"), -1);
-    assert_int_equal(sched_parse_hhmm("12:00 "), -1);
+    assert_int_equal(ltm_time_parse_hhmm("00:00"), 0);
+    assert_int_equal(ltm_time_parse_hhmm("23:59"), 1439);
+    assert_int_equal(ltm_time_parse_hhmm("9:00"), -1);
+    assert_int_equal(ltm_time_parse_hhmm("12:60"), -1);
+    assert_int_equal(ltm_time_parse_hhmm("12:5a"), -1);
+    assert_int_equal(ltm_time_parse_hhmm("12:00 "), -1);
 }
 
 int main(void)

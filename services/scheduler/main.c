@@ -12,12 +12,10 @@
 #include "ltm/service.h"
 #include "ltm/timeutil.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ACCOUNTS_MAX_BYTES (64u << 20)
 #define DETAIL_EVERY_MS 1000
 
 static const ltm_setting settings[] = {
@@ -65,24 +63,6 @@ static int config_fail(ltm_service *svc, const char *text)
     return LTM_EXIT_CONFIG;
 }
 
-static int load_accounts(const char *path, sched_accounts *out, char *err, size_t size)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc = ltm_read_file(path, ACCOUNTS_MAX_BYTES, &text, &len);
-    if (rc != LTM_OK) {
-        snprintf(err, size, "setting LTM_ACCOUNTS_FILE: cannot read %.400s: %s", path,
-                 rc == LTM_EFULL ? "larger than 64 MiB" : strerror(errno));
-        return rc;
-    }
-    char detail[400];
-    rc = sched_accounts_parse(text, len, out, detail, sizeof detail);
-    free(text);
-    if (rc != LTM_OK)
-        snprintf(err, size, "accounts file %.150s: %s", path, detail);
-    return rc;
-}
-
 static int settings_of(const ltm_config *c, engine_settings *s, char *err, size_t size)
 {
     s->max_attempts = (int)ltm_config_int(c, "LTM_MAX_ATTEMPTS");
@@ -94,7 +74,7 @@ static int settings_of(const ltm_config *c, engine_settings *s, char *err, size_
     s->rate_limit_ms = ltm_config_int(c, "LTM_RATE_LIMIT_PAUSE");
     s->retention_ms = ltm_config_int(c, "LTM_LEDGER_RETENTION");
     const char *at = ltm_config_str(c, "LTM_DAILY_REPORT_AT");
-    s->report_minute = strcmp(at, "off") == 0 ? -1 : sched_parse_hhmm(at);
+    s->report_minute = strcmp(at, "off") == 0 ? -1 : ltm_time_parse_hhmm(at);
     if (s->report_minute < 0 && strcmp(at, "off") != 0) {
         snprintf(err, size, "setting LTM_DAILY_REPORT_AT=\"%.20s\" is malformed: expected HH:MM "
                             "(UTC) or off", at);
@@ -203,7 +183,7 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s", accounts_file);
     int64_t t0 = ltm_mono_ms();
     sched_accounts accounts;
-    if (load_accounts(path, &accounts, err, sizeof err) != LTM_OK) {
+    if (sched_accounts_load(path, &accounts, err, sizeof err) != LTM_OK) {
         sched_accounts_clear(&accounts);
         return config_fail(svc, err);
     }

@@ -1,4 +1,4 @@
-/* The accounts file (docs/accounts.md) as the publishing workers read it:
+/* The accounts file (docs/accounts.md) as its one reader reads it:
  * operators edit it by hand, and a deployment may template it. */
 #include "fuzz.h"
 
@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[300];
     for (int kind = LTM_JOB_POST; kind <= LTM_JOB_STORY; kind++) {
         ltm_accounts *a = NULL;
-        if (ltm_accounts_parse(json, size, (ltm_job_kind)kind, &a, err, sizeof err) == 0) {
+        if (ltm_accounts_parse(json, size, &a, err, sizeof err) == 0) {
             ltm_accounts_resolve(a, (ltm_job_kind)kind, half_env, NULL, err, sizeof err);
             for (size_t i = 0; i < a->count; i++) {
                 const ltm_account *acc = &a->items[i];

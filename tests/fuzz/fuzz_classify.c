@@ -7,11 +7,11 @@
 #include "fuzz.h"
 
 #include "ltm/accounts.h"
-#include "ltm/channels.h"
-#include "ltm/classify.h"
-#include "ltm/generate_openai.h"
-#include "ltm/http.h"
-#include "ltm/image_replicate.h"
+#include "publishing/channels.h"
+#include "publishing/classify.h"
+#include "publishing/generate_openai.h"
+#include "publishing/http.h"
+#include "publishing/image_replicate.h"
 #include "ltm/timeutil.h"
 
 static const long statuses[] = {0, 200, 400, 401, 402, 403, 404, 408, 422, 426, 429, 500, 503};

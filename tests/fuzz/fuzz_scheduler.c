@@ -8,6 +8,8 @@
 #include "engine.h"
 #include "ledger.h"
 
+#include "ltm/timeutil.h"
+
 static int drop(void *ctx, const char *topic, char *json)
 {
     (void)ctx;
@@ -70,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         accounts(text, size);
     char *hhmm = fuzz_strndup(data, size < 8 ? size : 8);
-    sched_parse_hhmm(hhmm);
+    ltm_time_parse_hhmm(hhmm);
     free(hhmm);
     free(text);
     return 0;

@@ -1,4 +1,5 @@
-#include "ltm/classify.h"
+/* Failure classes of every provider's answers and their retry delays (classify.h). */
+#include "publishing/classify.h"
 #include "ltm/log.h"
 #include "ltm/timeutil.h"
 

@@ -1,4 +1,5 @@
-#include "ltm/worker.h"
+/* The publishing worker's loop: settings, accounts, inbox, curl and MQTT in one poll. */
+#include "publishing/worker.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
 #include "ltm/log.h"
@@ -127,7 +128,7 @@ static int load_accounts(ltm_worker *w)
     snprintf(path, sizeof path, "%s", set ? set : "");
     if (!set)
         snprintf(path, sizeof path, "%.4000s/accounts.json", ltm_service_data_dir(w->svc));
-    int rc = ltm_accounts_load(path, w->def.kind, &w->accounts, err, sizeof err);
+    int rc = ltm_accounts_load(path, &w->accounts, err, sizeof err);
     if (rc == LTM_ENOTFOUND && !w->live && !set) {
         ltm_info("sandbox mode without an accounts file: every job goes to the outbox", "path",
                  path);

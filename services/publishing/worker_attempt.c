@@ -1,12 +1,12 @@
 /* One attempt of one job: de-duplication, text, image, publish, check,
  * result. Each stage ends in a callback of the task (ltm/task.h); this file
  * chains them and turns the outcome into the attempt's one result. */
-#include "ltm/channels.h"
+#include "publishing/channels.h"
 #include "ltm/error.h"
-#include "ltm/generate_openai.h"
-#include "ltm/image_replicate.h"
+#include "publishing/generate_openai.h"
+#include "publishing/image_replicate.h"
 #include "ltm/log.h"
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 #include "ltm/timeutil.h"
 #include "worker_impl.h"
 

@@ -1,7 +1,8 @@
-#include "ltm/channels.h"
+/* The LinkedIn channel: the Posts API request, its answer, publish and verify. */
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

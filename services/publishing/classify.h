@@ -1,7 +1,7 @@
 #ifndef LTM_CLASSIFY_H
 #define LTM_CLASSIFY_H
 
-#include "ltm/http.h"
+#include "publishing/http.h"
 #include "ltm/msg.h"
 
 #include <stdint.h>

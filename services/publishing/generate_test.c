@@ -6,8 +6,8 @@
 
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
-#include "ltm/generate_openai.h"
-#include "ltm/image_replicate.h"
+#include "publishing/generate_openai.h"
+#include "publishing/image_replicate.h"
 #include "ltm/json.h"
 
 #include <stdio.h>

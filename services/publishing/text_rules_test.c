@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>

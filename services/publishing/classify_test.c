@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ltm/classify.h"
+#include "publishing/classify.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
 #include "ltm/log.h"

@@ -1,8 +1,8 @@
 #ifndef LTM_IMAGE_REPLICATE_H
 #define LTM_IMAGE_REPLICATE_H
 
-#include "ltm/classify.h"
-#include "ltm/task.h"
+#include "publishing/classify.h"
+#include "publishing/task.h"
 
 #include <stddef.h>
 

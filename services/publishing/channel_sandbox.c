@@ -1,4 +1,5 @@
-#include "ltm/channels.h"
+/* The sandbox channel: publications appended to the outbox file, no API. */
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
 #include "ltm/json.h"

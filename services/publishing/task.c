@@ -1,4 +1,5 @@
-#include "ltm/task.h"
+/* One attempt's task: its outcome and the stage helpers the adapters share (task.h). */
+#include "publishing/task.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"
 

@@ -1,4 +1,5 @@
-#include "ltm/pubstore.h"
+/* The publication record (<service>-publications.db): never publish a job twice. */
+#include "publishing/pubstore.h"
 #include "ltm/error.h"
 
 #include <pthread.h>

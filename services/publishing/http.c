@@ -1,4 +1,5 @@
-#include "ltm/http.h"
+/* The workers' HTTP layer over curl's multi interface (http.h). */
+#include "publishing/http.h"
 #include "ltm/error.h"
 #include "ltm/timeutil.h"
 

@@ -2,9 +2,9 @@
 #define LTM_GENERATE_OPENAI_H
 
 #include "ltm/accounts.h"
-#include "ltm/classify.h"
+#include "publishing/classify.h"
 #include "ltm/msg.h"
-#include "ltm/task.h"
+#include "publishing/task.h"
 
 #include <stddef.h>
 

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "ltm/error.h"
-#include "ltm/http.h"
+#include "publishing/http.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

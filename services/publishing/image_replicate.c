@@ -1,4 +1,5 @@
-#include "ltm/image_replicate.h"
+/* The image stage: a Replicate prediction, created and polled. */
+#include "publishing/image_replicate.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/log.h"

@@ -1,4 +1,5 @@
-#include "ltm/channels.h"
+/* The webhook channel: the publication POSTed as JSON to the account's URL. */
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/timeutil.h"

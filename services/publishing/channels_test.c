@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "ltm/channels.h"
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
 #include "ltm/json.h"

@@ -5,7 +5,7 @@
 #include <cmocka.h>
 
 #include "ltm/error.h"
-#include "ltm/pubstore.h"
+#include "publishing/pubstore.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

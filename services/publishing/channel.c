@@ -1,4 +1,5 @@
-#include "ltm/channels.h"
+/* The table of channel adapters: one entry per channel type (channels.h). */
+#include "publishing/channels.h"
 
 extern const ltm_channel_ops ltm_sandbox_ops, ltm_linkedin_ops, ltm_instagram_ops,
     ltm_rapidapi_ops, ltm_webhook_ops;

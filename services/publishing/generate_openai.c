@@ -1,7 +1,8 @@
-#include "ltm/generate_openai.h"
+/* The post text stage: OpenAI-compatible chat completions, the weekday's theme. */
+#include "publishing/generate_openai.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
-#include "ltm/text_rules.h"
+#include "publishing/text_rules.h"
 #include "ltm/timeutil.h"
 
 #include <glib.h>

@@ -1,4 +1,5 @@
-#include "ltm/channels.h"
+/* The Instagram channel: media containers, their polling, publish and verify. */
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/log.h"

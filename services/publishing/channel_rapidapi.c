@@ -1,4 +1,5 @@
-#include "ltm/channels.h"
+/* The RapidAPI channel: a POST to the account's host and path with its fixed body. */
+#include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 

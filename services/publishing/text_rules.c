@@ -1,4 +1,5 @@
-#include "ltm/text_rules.h"
+/* Each channel's text rules, applied before anything is sent. */
+#include "publishing/text_rules.h"
 
 #include <ctype.h>
 #include <stdlib.h>

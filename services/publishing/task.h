@@ -2,8 +2,8 @@
 #define LTM_TASK_H
 
 #include "ltm/accounts.h"
-#include "ltm/classify.h"
-#include "ltm/http.h"
+#include "publishing/classify.h"
+#include "publishing/http.h"
 #include "ltm/msg.h"
 
 #include <stddef.h>

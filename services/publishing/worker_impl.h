@@ -3,12 +3,12 @@
 #define LTM_WORKER_IMPL_H
 
 #include "ltm/accounts.h"
-#include "ltm/http.h"
+#include "publishing/http.h"
 #include "ltm/msg.h"
-#include "ltm/pubstore.h"
+#include "publishing/pubstore.h"
 #include "ltm/service.h"
-#include "ltm/task.h"
-#include "ltm/worker.h"
+#include "publishing/task.h"
+#include "publishing/worker.h"
 
 #include <stddef.h>
 #include <stdint.h>
