@@ -38,19 +38,22 @@ if [[ ${compose[*]} == "docker compose" ]]; then
 	exec "${compose[@]}" "$@"
 fi
 
-# docker-compose 1.29: find `up` among the arguments (global options such as
-# -f FILE and -p NAME come before it) and take --wait/--wait-timeout out.
+# docker-compose 1.29: the first argument that is not a global option (such
+# as -f FILE, -p NAME) is the command; when it is `up`, take --wait and
+# --wait-timeout out of its options. Any other command runs unchanged.
 args=() global=() wait=0 timeout=180 seen_up=0
 while (($#)); do
 	if ((!seen_up)); then
 		case $1 in
 		up) seen_up=1 args+=("$1") ;;
-		-f | --file | -p | --project-name | --env-file | --profile | --project-directory)
+		-f | --file | -p | --project-name | --env-file | --profile | --project-directory | \
+			--log-level | -H | --host | -c | --context | --ansi)
 			global+=("$1" "$2")
 			args+=("$1" "$2")
 			shift
 			;;
-		*) args+=("$1") ;;
+		-*) args+=("$1") ;;
+		*) exec "${compose[@]}" "${args[@]}" "$@" ;;
 		esac
 	else
 		case $1 in
