@@ -27,6 +27,7 @@ TEST_PACKAGES=(
 	debootstrap  # the compose test's base image where no registry answers (scripts/base-image.sh)
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 	python3-psutil  # the sysmonitor benchmark compares itself with psutil
+	valgrind  # test_memcheck.py: every service under memcheck
 )
 
 die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }
