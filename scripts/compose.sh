@@ -48,6 +48,7 @@ while (($#)); do
 		up) seen_up=1 args+=("$1") ;;
 		-f | --file | -p | --project-name | --env-file | --profile | --project-directory | \
 			--log-level | -H | --host | -c | --context | --ansi)
+			(($# >= 2)) || die "$1 needs a value"
 			global+=("$1" "$2")
 			args+=("$1" "$2")
 			shift
