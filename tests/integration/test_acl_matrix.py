@@ -38,9 +38,10 @@ ACL_FILE = os.path.join(ltmtest.SOURCE_DIR, "mosquitto", "acl")
 MATRIX_HEADING = "## Who may read and write what"
 ANONYMOUS = "anonymous"
 OBSERVER = "operator"
-SYS_COLUMN = "$SYS/#"
-# Read check of $SYS: the broker itself publishes this one, retained.
-SYS_READ_TOPIC = "$SYS/broker/version"
+SYS_COLUMN = "$SYS/broker/publish/messages/dropped"
+# Read check of $SYS: the broker itself publishes this one, retained (the
+# only $SYS topic a service reads: sysmonitor, for the dropped count).
+SYS_READ_TOPIC = SYS_COLUMN
 CELL_VALUES = {"r", "w", "rw", "-"}
 INSTANCE = "matrix"
 

@@ -129,22 +129,23 @@ class SharedBrokerTest(unittest.TestCase):
                          "a will on another service's status topic was delivered")
 
     def test_each_service_reads_what_it_needs(self):
-        # (reader, topic it must receive, a writer allowed to publish there)
+        # (reader, topic it must receive, a writer allowed to publish there):
+        # what each service subscribes to; test_acl_matrix checks the rest.
         cases = [
             ("scheduler", "ltm/results", "poster"),
             ("scheduler", "ltm/commands/scheduler", "ltmctl"),
-            ("scheduler", "ltm/status/poster/1", "poster"),
-            ("sysmonitor", "ltm/metrics/poster", "poster"),
             ("sysmonitor", "ltm/results", "story-publisher"),
             ("notifier", "ltm/alerts", "sysmonitor"),
             ("notifier", "ltm/jobs/report", "scheduler"),
-            ("notifier", "ltm/metrics/summary", "sysmonitor"),
+            ("notifier", "ltm/metrics/system", "sysmonitor"),
+            ("notifier", "ltm/status/poster/1", "poster"),
             ("notifier", "ltm/reports/startup", "notifier"),
             ("scheduler", "ltm/results", "notifier"),
             ("health-gateway", "ltm/dlq", "notifier"),
-            ("health-gateway", "ltm/reports/daily", "notifier"),
+            ("health-gateway", "ltm/metrics/poster", "poster"),
+            ("health-gateway", "ltm/alerts", "sysmonitor"),
             ("ltmctl", "ltm/replies/req-1", "scheduler"),
-            ("ltmctl", "ltm/status/scheduler/1", "scheduler"),
+            ("ltmctl", "ltm/results", "poster"),
             ("operator", "ltm/metrics/system", "sysmonitor"),
             ("operator", "ltm/dlq", "health-gateway"),
         ]
