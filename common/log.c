@@ -69,15 +69,23 @@ int ltm_log_format_parse(const char *text, ltm_log_format *out)
     return LTM_EINVAL;
 }
 
+/* Kept longest first: a secret that holds another (a webhook token that
+ * starts with an API key) is replaced whole before the shorter one could
+ * leave its rest in the text. */
 void ltm_log_add_secret(const char *value)
 {
     if (!value || strlen(value) < 4)
         return;
+    size_t len = strlen(value);
     pthread_mutex_lock(&secrets_lock);
     if (secret_count < MAX_SECRETS) {
         char *copy = strdup(value);
-        if (copy)
-            secrets[secret_count++] = copy;
+        if (copy) {
+            int i = secret_count++;
+            for (; i > 0 && strlen(secrets[i - 1]) < len; i--)
+                secrets[i] = secrets[i - 1];
+            secrets[i] = copy;
+        }
     }
     pthread_mutex_unlock(&secrets_lock);
 }
