@@ -102,6 +102,24 @@ static void a_secret_holding_another_is_redacted_whole(void **state)
     assert_null(strstr(out, "hook-tail"));
 }
 
+/* The accounts file may name a token for each of hundreds of accounts: the
+ * last one's is redacted like the first one's. */
+static void every_registered_secret_is_redacted(void **state)
+{
+    (void)state;
+    char value[40], text[200];
+    for (int i = 0; i < 300; i++) {
+        snprintf(value, sizeof value, "account-token-%04d-xyz", i);
+        ltm_log_add_secret(value);
+        ltm_log_add_secret(value); /* several accounts may share one token */
+    }
+    snprintf(text, sizeof text, "first account-token-0000-xyz last account-token-0299-xyz");
+    char *clean = ltm_secrets_redacted(text, strlen(text));
+    assert_non_null(clean);
+    assert_string_equal(clean, "first [redacted] last [redacted]");
+    free(clean);
+}
+
 static void overlong_values_are_cut_not_lost(void **state)
 {
     (void)state;
@@ -140,6 +158,7 @@ int main(void)
         cmocka_unit_test(json_line_parses),
         cmocka_unit_test(secrets_are_redacted),
         cmocka_unit_test(a_secret_holding_another_is_redacted_whole),
+        cmocka_unit_test(every_registered_secret_is_redacted),
         cmocka_unit_test(overlong_values_are_cut_not_lost),
         cmocka_unit_test(levels_parse),
     };
