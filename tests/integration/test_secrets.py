@@ -60,6 +60,7 @@ SERVICES = ("scheduler", "poster", "story-publisher", "sysmonitor", "notifier",
             "health-gateway")
 CLIENTS = SERVICES + ("ltmctl",)
 JSON_LOGS = ("poster", "notifier", "health-gateway")
+FILLER_ACCOUNTS = 80
 AUTHOR = "urn:li:organization:12345"
 IG_USER = "17841400000000001"
 IMAGE = "https://cdn.example.com/acme/feed-1.jpg"
@@ -195,6 +196,8 @@ class SecretsTest(unittest.TestCase):
         # Substring-risky: holds the whole RapidAPI key.
         hook = Marker("HOOK_TOKEN (channel.token_env)", m["RA_KEY"].value + "-")
         m["HOOK_TOKEN"] = hook
+        m["LATE_TOKEN"] = Marker("LATE_TOKEN (token of the last of %d accounts)"
+                                 % (FILLER_ACCOUNTS + 5), "mk-late-")
         return m
 
     def test_no_secret_leaves_through_any_output(self):
@@ -237,8 +240,9 @@ class SecretsTest(unittest.TestCase):
         ig = FakeInstagram(token=v["IG_TOKEN"], user_id=IG_USER)
         ra = FakeRapidAPI(key=v["RA_KEY"])
         hook = FakeWebhook(token=v["HOOK_TOKEN"])
+        late = FakeWebhook(path="/hooks/late", token=v["LATE_TOKEN"])
         tg = FakeTelegram(token=v["TELEGRAM_BOT_TOKEN"], chat_id="4242")
-        fakes = (ai, rep, li, ig, ra, hook)
+        fakes = (ai, rep, li, ig, ra, hook, late)
         for f in fakes + (tg,):
             self.addCleanup(f.close)
 
@@ -260,6 +264,7 @@ class SecretsTest(unittest.TestCase):
         ra.script("post", answer(403, {"message": "Key %s is not subscribed to this API."
                                        % v["RA_KEY"]}))
         hook.script("hook", answer(400, {"error": "refused %s" % bearer("HOOK_TOKEN")}))
+        late.script("hook", answer(401, {"error": "token %s unknown" % v["LATE_TOKEN"]}))
         # 502s (retried), one with the token cut at 170 characters of the
         # description, one whole; a 403 (waits for a person), then ok.
         tg.script(["echo:97", "403", "echo:0", "500"])
@@ -282,6 +287,15 @@ class SecretsTest(unittest.TestCase):
              "channel": {"type": "webhook", "url": hook.hook_url, "token_env": "HOOK_TOKEN"},
              "stories": {"channel": {"type": "webhook", "url": hook.hook_url,
                                      "token_env": "HOOK_TOKEN"}, "image_urls": [STORY]}},
+        ] + [
+            # Many accounts, each with its own token: the last one's must be
+            # redacted as well as the first ones'.
+            {"name": "fill-%02d" % i, "timezone": "UTC",
+             "channel": {"type": "webhook", "url": hook.hook_url, "token_env": "FILL_%02d" % i}}
+            for i in range(FILLER_ACCOUNTS)
+        ] + [
+            {"name": "late", "timezone": "UTC",
+             "channel": {"type": "webhook", "url": late.hook_url, "token_env": "LATE_TOKEN"}},
         ]}
         accounts_path = os.path.join(self.tmp, "accounts.json")
         with open(accounts_path, "w") as f:
@@ -289,6 +303,8 @@ class SecretsTest(unittest.TestCase):
         os.makedirs(os.path.join(self.tmp, "ledger"))
         http_port = ltmtest.free_port()
         secret_env = {k: mv for k, mv in v.items() if not k.startswith("LTM_MQTT_PASSWORD/")}
+        secret_env.update({"FILL_%02d" % i: "fill-" + secrets.token_hex(8)
+                           for i in range(FILLER_ACCOUNTS)})
         per_service = {
             "scheduler": {"LTM_RETRY_BASE_POST": "200ms", "LTM_RETRY_BASE_STORY": "200ms",
                           "LTM_DAILY_REPORT_AT": "off", "LTM_SCHEDULER_TICK": "100ms"},
@@ -358,6 +374,7 @@ class SecretsTest(unittest.TestCase):
             (("story", "--account", "hook"), 5),                       # webhook 422, below
             (("story", "--account", "hook", "--text", "A story"), published),
             (("story", "--account", "ig"), published),
+            (("post", "--account", "late", "--text", "Late"), 5),      # webhook 401
         ]
         for args, code in runs:
             if args[0] == "story" and code:
@@ -418,8 +435,9 @@ class SecretsTest(unittest.TestCase):
                                 for r in f.calls(route)), f.name)
         self.assertTrue(ra.posts and all(r.header("x-rapidapi-key") == v["RA_KEY"]
                                          for r in ra.calls("post")))
-        self.assertTrue(hook.received and all(r.header("authorization") == bearer("HOOK_TOKEN")
-                                              [len("Authorization: "):] for r in hook.calls()))
+        for f, key in ((hook, "HOOK_TOKEN"), (late, "LATE_TOKEN")):
+            self.assertTrue(f.calls() and all(r.header("authorization") == "Bearer " + v[key]
+                                              for r in f.calls()), f.name)
         self.assertEqual(len(li.posts), 1)
         self.assertEqual(len(ig.media), 2)
         tg_requests = tg.requests()
