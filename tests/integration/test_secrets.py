@@ -142,6 +142,7 @@ class Scan:
         self.needles = [(m.name, label, b) for m in markers for label, b in m.forms()]
         self.windows = {w.encode(): m.name for m in markers for w in m.windows}
         self.leaks = []
+        self.leak_kinds = {}
         self.counts = {}
 
     def add(self, kind, label, data, units=1):
@@ -149,6 +150,7 @@ class Scan:
             data = data.encode("utf-8", "surrogateescape")
         n, b = self.counts.get(kind, (0, 0))
         self.counts[kind] = (n + units, b + len(data))
+        before = len(self.leaks)
         for name, form, needle in self.needles:
             i = data.find(needle)
             if i >= 0:
@@ -162,6 +164,13 @@ class Scan:
                     self.leaks.append("%d+ characters of %s in %s: ...%r..." % (
                         WINDOW, name, label, data[max(0, run.start() - 60):run.end() + 20]))
                     break
+        if len(self.leaks) > before:
+            self.leak_kinds[kind] = self.leak_kinds.get(kind, 0) + len(self.leaks) - before
+
+    def report(self):
+        return "%d findings (%s):\n%s" % (
+            len(self.leaks), ", ".join("%s %d" % kv for kv in sorted(self.leak_kinds.items())),
+            "\n".join(self.leaks[:40]))
 
 
 def http_get(port, path, headers=None):
@@ -542,7 +551,8 @@ class SecretsTest(unittest.TestCase):
               "%d reports; %.1f s" % (len(markers), max(len(m.forms()) for m in markers.values()),
                                       counts, dead, len(reports), time.monotonic() - t0),
               flush=True)
-        self.assertEqual(scan.leaks, [], "secrets leaked:\n" + "\n".join(scan.leaks[:40]))
+        if scan.leaks:
+            self.fail("secrets leaked: " + scan.report())
 
 
 if __name__ == "__main__":
