@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.join(HERE, "fakes"))
 
 import ltmtest  # noqa: E402
 from ltmservice import Service, binary, run_once, wait_status  # noqa: E402
-from apibase import answer  # noqa: E402
+from apibase import answer, drop  # noqa: E402
 from instagram import FakeInstagram  # noqa: E402
 from linkedin import FakeLinkedIn  # noqa: E402
 from openai import FakeOpenAI, error as openai_error  # noqa: E402
@@ -257,23 +257,6 @@ class SecretsTest(unittest.TestCase):
 
         def bearer(k):
             return "Authorization: Bearer " + v[k]
-        ai.script("chat", openai_error(401, "Incorrect API key provided: %s." % v["OPENAI_API_KEY"],
-                                       "invalid_request_error", "invalid_api_key"),
-                  openai_error(500, "Upstream failed for %s" % bearer("OPENAI_API_KEY"),
-                               "server_error", None))
-        rep.script("create", answer(401, {"title": "Unauthenticated", "status": 401,
-                                          "detail": "Invalid token %s" % v["REPLICATE_TOKEN"]}))
-        li.script("post", answer(500, "<html><body><h1>502 Bad Gateway</h1><pre>%s</pre>"
-                                 "</body></html>" % bearer("LI_TOKEN"),
-                                 {"Content-Type": "text/html"}),
-                  answer(401, {"status": 401, "code": "REVOKED_ACCESS_TOKEN",
-                               "message": "The token %s has been revoked" % v["LI_TOKEN"]}))
-        ig.script("create", ig.error(190, "Error validating access token %s: Session has "
-                                     "expired." % v["IG_TOKEN"], 400, 463))
-        ra.script("post", answer(403, {"message": "Key %s is not subscribed to this API."
-                                       % v["RA_KEY"]}))
-        hook.script("hook", answer(400, {"error": "refused %s" % bearer("HOOK_TOKEN")}))
-        late.script("hook", answer(401, {"error": "token %s unknown" % v["LATE_TOKEN"]}))
         # 502s (retried), one with the token cut at 170 characters of the
         # description, one whole; a 403 (waits for a person), then ok.
         tg.script(["echo:97", "403", "echo:0", "500"])
@@ -369,27 +352,49 @@ class SecretsTest(unittest.TestCase):
 
         # -- the run: failures, retries, successes -------------------------------
         published = 0
+        # Each run: ltmctl's arguments, its exit status (5: failed for good)
+        # and the answers the fakes give first, echoing what they were sent.
+        html = "<html><body><h1>502 Bad Gateway</h1><pre>%s</pre></body></html>"
         runs = [
-            (("post", "--account", "li"), 5),                          # OpenAI 401, echoed key
-            (("post", "--account", "li"), 5),                          # OpenAI 500; Replicate 401
-            (("post", "--account", "li"), 5),                          # LinkedIn HTML 500; 401
-            (("post", "--account", "li"), published),
-            (("post", "--account", "ig", "--text", "Caption"), 5),     # Instagram 190
-            (("post", "--account", "ig", "--text", "Caption"), published),
-            (("post", "--account", "ra"), 5),                          # RapidAPI 403
-            (("post", "--account", "ra"), published),
-            (("post", "--account", "hook"), 5),                        # webhook 400
-            (("post", "--account", "hook"), published),
-            (("story", "--account", "hook"), 5),                       # webhook 422, below
-            (("story", "--account", "hook", "--text", "A story"), published),
-            (("story", "--account", "ig"), published),
-            (("post", "--account", "late", "--text", "Late"), 5),      # webhook 401
+            (("post", "--account", "li"), 5, [(ai, "chat", openai_error(
+                401, "Incorrect API key provided: %s." % v["OPENAI_API_KEY"],
+                "invalid_request_error", "invalid_api_key"))]),
+            (("post", "--account", "li"), 5, [  # retried, then refused
+                (ai, "chat", openai_error(500, "Upstream failed for %s" % bearer("OPENAI_API_KEY"),
+                                          "server_error", None)),
+                (rep, "create", answer(401, {
+                    "title": "Unauthenticated", "status": 401,
+                    "detail": "Invalid token %s" % v["REPLICATE_TOKEN"]}))]),
+            (("post", "--account", "li"), 5, [  # retried, then refused
+                (li, "post", answer(500, html % bearer("LI_TOKEN"), {"Content-Type": "text/html"})),
+                (li, "post", answer(401, {
+                    "status": 401, "code": "REVOKED_ACCESS_TOKEN",
+                    "message": "The token %s was revoked" % v["LI_TOKEN"]}))]),
+            (("post", "--account", "li"), published, [(ai, "chat", drop())]),  # then retried
+            (("post", "--account", "ig", "--text", "Caption"), 5, [(ig, "create", ig.error(
+                190, "Error validating access token %s: Session has expired." % v["IG_TOKEN"],
+                400, 463))]),
+            (("post", "--account", "ig", "--text", "Caption"), published, []),
+            (("post", "--account", "ra"), 5, [(ra, "post", answer(
+                403, {"message": "Key %s is not subscribed to this API." % v["RA_KEY"]}))]),
+            (("post", "--account", "ra"), published, []),
+            (("post", "--account", "hook"), 5, [(hook, "hook", answer(
+                400, {"error": "refused %s" % bearer("HOOK_TOKEN")}))]),
+            (("post", "--account", "hook"), published, []),
+            (("story", "--account", "hook"), 5, [(hook, "hook", answer(
+                422, {"message": "story refused, %s" % bearer("HOOK_TOKEN")}))]),
+            (("story", "--account", "hook", "--text", "A story"), published, []),
+            (("story", "--account", "ig"), published, []),
+            (("post", "--account", "late", "--text", "Late"), 5, [(late, "hook", answer(
+                401, {"error": "token %s unknown" % v["LATE_TOKEN"]}))]),
         ]
-        for args, code in runs:
-            if args[0] == "story" and code:
-                hook.script("hook", answer(422, {"message": "story refused, %s"
-                                                 % bearer("HOOK_TOKEN")}))
+        for args, code, first_answers in runs:
+            for fake, route, a in first_answers:
+                fake.script(route, a)
             ltmctl(*(args + ("--wait",)), expect=code)
+            for fake, route, _ in first_answers:
+                self.assertFalse(fake.scripts.get(route), "%s: an answer of %s was not used"
+                                 % (args, fake.name))
         # Undecodable messages on every consumed topic: dead letters.
         for topic, user in (("ltm/jobs/post", "scheduler"), ("ltm/jobs/story", "scheduler"),
                             ("ltm/jobs/report", "scheduler"), ("ltm/commands/scheduler", "ltmctl"),
@@ -424,7 +429,8 @@ class SecretsTest(unittest.TestCase):
         basic = base64.b64encode(("operator:" + token).encode()).decode()
         answers = []
         for path in ("/", "/health", "/status", "/metrics"):
-            for label, headers in (("no token", {}), ("bearer", {"Authorization": "Bearer " + token}),
+            for label, headers in (("no token", {}),
+                                   ("bearer", {"Authorization": "Bearer " + token}),
                                    ("basic", {"Authorization": "Basic " + basic}),
                                    ("wrong token", {"Authorization": "Bearer " + token[:-1]})):
                 code, body, head = http_get(http_port, path, headers)
@@ -492,7 +498,8 @@ class SecretsTest(unittest.TestCase):
             self.assertIn("LTM_HEARTBEAT_INTERVAL", out)
             refusals.append(("ltm-%s refusing a setting" % name, out))
         env = dict(secret_env, DATABASE_URL=bad_url.value, LTM_ACCOUNTS_FILE=accounts_path,
-                   LTM_DATA_DIR=os.path.join(self.tmp, "refused-url"), **broker.env_for("scheduler"))
+                   LTM_DATA_DIR=os.path.join(self.tmp, "refused-url"),
+                   **broker.env_for("scheduler"))
         code, out = run_once("scheduler", env)
         self.assertEqual(code, 78, out)
         self.assertIn("DATABASE_URL", out)
