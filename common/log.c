@@ -13,14 +13,14 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES 8192
-#define MAX_SECRETS 32
 
 static char log_service[64] = "ltm";
 static ltm_log_level log_threshold = LTM_LOG_INFO;
 static ltm_log_format log_format = LTM_LOG_TEXT;
 static int log_fd = STDOUT_FILENO;
-static char *secrets[MAX_SECRETS];
-static int secret_count;
+/* Every secret registered: one per account token, so no fixed limit. */
+static char **secrets;
+static size_t secret_count, secret_cap;
 static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
@@ -69,15 +69,44 @@ int ltm_log_format_parse(const char *text, ltm_log_format *out)
     return LTM_EINVAL;
 }
 
+/* Kept longest first: a secret that holds another (a webhook token that
+ * starts with an API key) is replaced whole before the shorter one could
+ * leave its rest in the text. A value given twice (accounts sharing a
+ * token) is kept once. */
 void ltm_log_add_secret(const char *value)
 {
     if (!value || strlen(value) < 4)
         return;
+    size_t len = strlen(value);
     pthread_mutex_lock(&secrets_lock);
-    if (secret_count < MAX_SECRETS) {
-        char *copy = strdup(value);
-        if (copy)
-            secrets[secret_count++] = copy;
+    size_t i = 0;
+    while (i < secret_count && strlen(secrets[i]) > len)
+        i++;
+    for (size_t j = i; j < secret_count && strlen(secrets[j]) == len; j++) {
+        if (strcmp(secrets[j], value) == 0) {
+            pthread_mutex_unlock(&secrets_lock);
+            return;
+        }
+    }
+    if (secret_count == secret_cap) {
+        size_t cap = secret_cap ? 2 * secret_cap : 16;
+        char **grown = realloc(secrets, cap * sizeof *grown);
+        if (grown) {
+            secrets = grown;
+            secret_cap = cap;
+        }
+    }
+    char *copy = secret_count < secret_cap ? strdup(value) : NULL;
+    if (copy) {
+        memmove(secrets + i + 1, secrets + i, (secret_count - i) * sizeof *secrets);
+        secrets[i] = copy;
+        secret_count++;
+    } else {
+        /* Out of memory at start: say so, as the value cannot be redacted. */
+        static const char msg[] = "ltm: out of memory registering a secret: it is not "
+                                  "redacted from logs\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
     }
     pthread_mutex_unlock(&secrets_lock);
 }
@@ -176,7 +205,7 @@ static void format_timestamp(char *out, size_t size)
 static void replace_secrets(line_buf *line, char *scratch)
 {
     static const char mark[] = "[redacted]";
-    for (int i = 0; i < secret_count; i++) {
+    for (size_t i = 0; i < secret_count; i++) {
         if (!strstr(line->buf, secrets[i]))
             continue;
         memcpy(scratch, line->buf, line->len + 1);

@@ -43,16 +43,23 @@ void ntf_tg_classify(long http_status, const char *body, size_t len, const char 
     if (http_status == 0) {
         out->outcome = NTF_TG_TRANSIENT;
         /* curl's error texts are short; a longer one is cut, which is fine here */
+        const char *t = transport_error;
+        char *clean = t ? ltm_secrets_redacted(t, strlen(t)) : NULL;
         snprintf(out->description, sizeof out->description, "%.199s",
-                 transport_error ? transport_error : "no answer");
+                 clean ? clean : t ? "(error text not shown: out of memory)" : "no answer");
+        free(clean);
         return;
     }
     char reason[64];
     cJSON *root = body ? ltm_json_parse_object(body, len, reason, sizeof reason) : NULL;
     const char *desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "description"));
     int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "ok"));
+    /* Redacted before it is cut: an answer may repeat the token-bearing URL,
+     * and a cut through the token leaves a piece no redaction recognises. */
+    char *clean = desc ? ltm_secrets_redacted(desc, strlen(desc)) : NULL;
     snprintf(out->description, sizeof out->description, "HTTP %ld%s%.170s", http_status,
-             desc ? ": " : "", desc ? desc : "");
+             desc ? ": " : "", clean ? clean : desc ? "(not shown: out of memory)" : "");
+    free(clean);
     if (http_status == 200 && ok) {
         out->outcome = NTF_TG_OK;
     } else if (http_status == 429) {

@@ -1,6 +1,8 @@
 #include "test_util.h"
 #include "telegram.h"
 
+#include "ltm/log.h"
+
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -73,6 +75,35 @@ static void outages_are_transient(void **state)
     assert_int_equal(a.outcome, NTF_TG_TRANSIENT);
 }
 
+/* An answer that repeats the token (a proxy echoing the request path) is
+ * redacted before the description is cut: a cut through the token would
+ * leave a piece that the log's redaction no longer recognises. */
+static void an_echoed_token_is_redacted_before_the_cut(void **state)
+{
+    (void)state;
+    const char *token = "123456789:AAtoken-0123456789abcdef0123456789";
+    ltm_log_add_secret(token);
+    char body[600], filler[131];
+    memset(filler, 'x', sizeof filler - 1);
+    filler[sizeof filler - 1] = '\0';
+    for (int cut = 0; cut < 2; cut++) {
+        snprintf(body, sizeof body,
+                 "{\"ok\":false,\"description\":\"Bad Gateway: %s /bot%s/sendMessage\"}",
+                 cut ? filler : "", token);
+        ntf_tg_answer a;
+        ntf_tg_classify(502, body, strlen(body), NULL, &a);
+        assert_int_equal(a.outcome, NTF_TG_TRANSIENT);
+        assert_null(strstr(a.description, "AAtoken"));
+        assert_null(strstr(a.description, "0123456789ab"));
+        if (!cut)
+            assert_non_null(strstr(a.description, "/bot[redacted]/sendMessage"));
+    }
+    ntf_tg_answer a;
+    snprintf(body, sizeof body, "%s could not reach /bot%s/sendMessage", filler, token);
+    ntf_tg_classify(0, NULL, 0, body, &a);
+    assert_null(strstr(a.description, "0123456789ab"));
+}
+
 static void body_carries_chat_text_and_parse_mode(void **state)
 {
     (void)state;
@@ -97,6 +128,7 @@ int main(void)
         cmocka_unit_test(parse_error_and_other_bad_requests),
         cmocka_unit_test(refusals_need_a_person),
         cmocka_unit_test(outages_are_transient),
+        cmocka_unit_test(an_echoed_token_is_redacted_before_the_cut),
         cmocka_unit_test(body_carries_chat_text_and_parse_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

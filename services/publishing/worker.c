@@ -110,14 +110,6 @@ static int check_settings(ltm_worker *w)
     return LTM_OK;
 }
 
-static void add_secret(ltm_worker *w, const char *value)
-{
-    if (!value || strlen(value) < 4 || w->secret_count == sizeof w->secrets / sizeof w->secrets[0])
-        return;
-    ltm_log_add_secret(value);
-    w->secrets[w->secret_count++] = strdup(value);
-}
-
 /* In live mode the accounts file is required and each live channel's token
  * must be in the environment now, not at the first job hours later. */
 static int load_accounts(ltm_worker *w)
@@ -144,7 +136,7 @@ static int load_accounts(ltm_worker *w)
     int needs_text = 0;
     for (size_t i = 0; i < w->accounts->count; i++) {
         const ltm_channel *ch = ltm_account_channel(&w->accounts->items[i], w->def.kind);
-        add_secret(w, ch->token);
+        ltm_log_add_secret(ch->token); /* redacted from logs and error texts */
         needs_text |= ch->type != LTM_CHANNEL_SANDBOX && w->def.kind == LTM_JOB_POST;
     }
     if (needs_text && !w->env.openai_key)
@@ -181,8 +173,6 @@ static void fill_env(ltm_worker *w)
         e->openai_key = NULL;
     if (e->replicate_token && *e->replicate_token == '\0')
         e->replicate_token = NULL;
-    add_secret(w, e->openai_key);
-    add_secret(w, e->replicate_token);
 }
 
 static int open_files(ltm_worker *w)
@@ -255,8 +245,6 @@ void ltm_worker_free(ltm_worker *w)
     }
     ltm_accounts_free(w->accounts);
     ltm_pubstore_close(w->store);
-    for (size_t i = 0; i < w->secret_count; i++)
-        free(w->secrets[i]);
     free(w);
 }
 

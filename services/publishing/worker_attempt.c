@@ -41,17 +41,17 @@ static void utf8_trim_partial(char *s)
         s[start - 1] = '\0';
 }
 
-/* Error texts may quote an API's answer; an API may echo what it was sent. */
-static void scrub(const ltm_worker *w, char *text, size_t size)
+/* Error texts may quote an API's answer; an API may echo what it was sent.
+ * The worker registered every key and account token with the log
+ * (worker.c), whose one list redacts them longest first. */
+static void scrub(char *text, size_t size)
 {
-    for (size_t i = 0; i < w->secret_count; i++) {
-        char *hit;
-        while ((hit = strstr(text, w->secrets[i])) != NULL) {
-            char rest[512];
-            snprintf(rest, sizeof rest, "%s", hit + strlen(w->secrets[i]));
-            snprintf(hit, size - (size_t)(hit - text), "[redacted]%s", rest);
-        }
-    }
+    char *clean = ltm_secrets_redacted(text, strlen(text));
+    if (clean)
+        snprintf(text, size, "%s", clean);
+    else
+        snprintf(text, size, "(error text not shown: out of memory)");
+    free(clean);
     utf8_trim_partial(text);
 }
 
@@ -119,7 +119,7 @@ static void finish(attempt *a)
 {
     ltm_worker *w = a->w;
     ltm_outcome *o = &a->task.outcome;
-    scrub(w, o->error, sizeof o->error);
+    scrub(o->error, sizeof o->error);
     note_quota(a);
     switch (o->status) {
     case LTM_RESULT_PUBLISHED: w->published++; break;

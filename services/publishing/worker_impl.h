@@ -27,14 +27,12 @@ struct ltm_worker {
     ltm_accounts *accounts;   /* NULL: sandbox mode without an accounts file */
     ltm_pubstore *store;
     char outbox_path[4096];
-    char *secrets[64];        /* scrubbed from error texts before they leave */
     int64_t quota_pause_ms;
     struct {
         char key[96];         /* "openai", "replicate" or "publish:<account>" */
         int64_t until_mono;
         char why[240];
     } pauses[32];             /* exhausted quotas: no call until they expire */
-    size_t secret_count;
     attempt *active;
     size_t active_count;
     int accepting;            /* 0 once the drain at shutdown is over */

@@ -216,6 +216,22 @@ static void three_attempts_with_exact_delays_then_final(void **state)
     ledger_close(l);
 }
 
+/* No slot at all (no schedule, no daily report): the status detail still
+ * renders, with nothing due (an empty heap once reached memcpy with NULL). */
+static void detail_without_any_slot(void **state)
+{
+    (void)state;
+    ledger *l = open_ledger(":memory:");
+    engine_settings s = defaults();
+    engine *e = make("{\"accounts\":[{\"name\":\"acme\",\"timezone\":\"UTC\"}]}", &s, l);
+    char *detail = engine_detail_json(e, iso("2026-11-25T12:00:00Z"));
+    assert_non_null(detail);
+    assert_non_null(strstr(detail, "\"next_due\":[]"));
+    free(detail);
+    engine_free(e);
+    ledger_close(l);
+}
+
 static void fails_twice_then_publishes_once(void **state)
 {
     (void)state;
@@ -714,6 +730,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(three_attempts_with_exact_delays_then_final, setup),
+        cmocka_unit_test_setup(detail_without_any_slot, setup),
         cmocka_unit_test_setup(fails_twice_then_publishes_once, setup),
         cmocka_unit_test_setup(lease_expiry_and_late_results, setup),
         cmocka_unit_test_setup(last_attempt_lease_expiry_is_final, setup),

@@ -82,6 +82,44 @@ static void secrets_are_redacted(void **state)
     assert_non_null(strstr(out, "[redacted]"));
 }
 
+/* A secret that holds another (a webhook token starting with the RapidAPI
+ * key) must go whole: replacing the shorter one first left the rest. */
+static void a_secret_holding_another_is_redacted_whole(void **state)
+{
+    (void)state;
+    ltm_log_add_secret("ra-key-0123456789");
+    ltm_log_add_secret("ra-key-0123456789-hook-tail-abcdef");
+    const char *text = "Bearer ra-key-0123456789-hook-tail-abcdef and ra-key-0123456789";
+    char *clean = ltm_secrets_redacted(text, strlen(text));
+    assert_non_null(clean);
+    assert_string_equal(clean, "Bearer [redacted] and [redacted]");
+    free(clean);
+    int fds[2];
+    ltm_log_init("poster", LTM_LOG_INFO, LTM_LOG_TEXT);
+    capture_start(fds);
+    ltm_error("refused", "error", text);
+    const char *out = capture_end(fds);
+    assert_null(strstr(out, "hook-tail"));
+}
+
+/* The accounts file may name a token for each of hundreds of accounts: the
+ * last one's is redacted like the first one's. */
+static void every_registered_secret_is_redacted(void **state)
+{
+    (void)state;
+    char value[40], text[200];
+    for (int i = 0; i < 300; i++) {
+        snprintf(value, sizeof value, "account-token-%04d-xyz", i);
+        ltm_log_add_secret(value);
+        ltm_log_add_secret(value); /* several accounts may share one token */
+    }
+    snprintf(text, sizeof text, "first account-token-0000-xyz last account-token-0299-xyz");
+    char *clean = ltm_secrets_redacted(text, strlen(text));
+    assert_non_null(clean);
+    assert_string_equal(clean, "first [redacted] last [redacted]");
+    free(clean);
+}
+
 static void overlong_values_are_cut_not_lost(void **state)
 {
     (void)state;
@@ -119,6 +157,8 @@ int main(void)
         cmocka_unit_test(text_line_has_fields),
         cmocka_unit_test(json_line_parses),
         cmocka_unit_test(secrets_are_redacted),
+        cmocka_unit_test(a_secret_holding_another_is_redacted_whole),
+        cmocka_unit_test(every_registered_secret_is_redacted),
         cmocka_unit_test(overlong_values_are_cut_not_lost),
         cmocka_unit_test(levels_parse),
     };

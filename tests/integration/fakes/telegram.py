@@ -10,6 +10,8 @@ Answers like the real API (../shared/reference/api-contracts.md):
   403                "Forbidden: bot was blocked by the user"
   5xx                502 Bad Gateway (Telegram's answer during outages)
   slow               answers after a delay
+  echo:N             502 whose description repeats the request's path (which holds the
+                      token) after N filler characters, as a misbehaving proxy might
 A wrong token gets 401 "Unauthorized", an unknown chat 400 "chat not found".
 
     tg = FakeTelegram(token="123:abc", chat_id="42")   # started on a free port
@@ -195,6 +197,11 @@ class FakeTelegram:
         if mode in ("500", "502", "503"):
             self._error(handler, int(mode), "Bad Gateway" if mode == "502" else "Internal Server Error")
             return mode
+        if mode.startswith("echo:"):
+            filler = "x" * int(mode.split(":", 1)[1])
+            self._error(handler, 502, "Bad Gateway: %s upstream refused %s"
+                        % (filler, handler.path))
+            return "echo"
         if mode == "400parse":
             self._error(handler, 400, "Bad Request: can't parse entities: unexpected end tag")
             return "400parse"
