@@ -4,7 +4,7 @@
 # Installs, with apt-get, the packages LTM needs to build and test that are
 # not installed yet (Debian 12, Ubuntu 22.04 and 24.04). With --run, only what
 # building and running it takes (scripts/up.sh): not the test tools (clang,
-# Chromium, Prometheus's promtool, docker-compose, psutil). Extra package
+# Chromium, Prometheus's promtool, docker-compose, psutil, flask). Extra package
 # names given as arguments are installed too. Uses sudo when not run as root.
 #
 # The mosquitto package ships a system-wide broker service (localhost:1883
@@ -27,6 +27,7 @@ TEST_PACKAGES=(
 	debootstrap  # the compose test's base image where no registry answers (scripts/base-image.sh)
 	prometheus chromium  # promtool and headless Chromium: the health gateway's tests
 	python3-psutil  # the sysmonitor benchmark compares itself with psutil
+	python3-flask python3-requests  # bench/run's comparison process (Debian's python3 with flask, psutil, requests)
 	valgrind  # test_memcheck.py: every service under memcheck
 )
 

@@ -1,5 +1,7 @@
 /* A fast fake HTTP API for the publishing benchmark: answers every request
- * with 200 {"id":"<n>"} after a fixed delay, one thread per connection, so
+ * with 200 {"id":"<n>",...} after a fixed delay (the body also carries an
+ * OpenAI chat completion, so the same fake writes the text of a job that has
+ * none: bench/run's bursts), one thread per connection, so
  * hundreds of slow answers overlap and the fake never is the bottleneck it
  * is meant to measure (a Python asyncio fake added ~20 ms per request on two
  * loaded cores).
@@ -65,8 +67,12 @@ static void *serve(void *arg)
     while ((left = read_request(fd, buf, sizeof buf, &have)) >= 0) {
         if (delay_ms)
             pause_ms(delay_ms);
-        char body[64], out[256];
-        int blen = snprintf(body, sizeof body, "{\"id\":\"%ld\"}", atomic_fetch_add(&served, 1) + 1);
+        char body[256], out[512];
+        long id = atomic_fetch_add(&served, 1) + 1;
+        int blen = snprintf(body, sizeof body,
+                            "{\"id\":\"%ld\",\"choices\":[{\"index\":0,\"message\":{\"role\":"
+                            "\"assistant\",\"content\":\"Benchmark post %ld.\"},"
+                            "\"finish_reason\":\"stop\"}]}", id, id);
         int n = snprintf(out, sizeof out,
                          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                          "Content-Length: %d\r\n\r\n%s", blen, body);
