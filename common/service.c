@@ -478,6 +478,8 @@ static char *metrics_json(ltm_service *svc)
     cJSON_AddNumberToObject(o, "dropped", (double)(svc->drops + ms.publish_dropped));
     cJSON_AddNumberToObject(o, "outbox_depth", (double)ms.outbox_depth);
     cJSON_AddNumberToObject(o, "reconnects", (double)ms.connection_losses);
+    cJSON_AddNumberToObject(o, "mqtt_store_failures", (double)ms.store_write_failures);
+    cJSON_AddNumberToObject(o, "mqtt_store_in_memory", (double)ms.store_in_memory);
     if (svc->untracked_operations)
         cJSON_AddNumberToObject(o, "untracked_operations", (double)svc->untracked_operations);
     for (size_t i = 0; i < svc->op_count; i++) {
