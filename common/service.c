@@ -166,6 +166,31 @@ static char *status_json(ltm_service *svc, int online)
     return ltm_status_encode(&st);
 }
 
+/* A data dir that is read-only (or failing) is a fault of the moment, not a
+ * setting: the service waits for it, saying so once, instead of exiting 78
+ * (never restarted) or exiting to be restarted into the same fault until
+ * systemd's StartLimitBurst gives up. Offline meanwhile, it is reported by
+ * the notifier's service.down alert and the gateway's /health. */
+static int wait_for_data_dir(const char *dir)
+{
+    int64_t started = ltm_mono_ms();
+    int waited = 0;
+    while (ltm_mkdirs(dir, 0750) != LTM_OK) {
+        int e = errno;
+        if (e != EROFS && e != EIO && e != ENOSPC && e != EDQUOT)
+            return LTM_ECONFIG;
+        if (!waited++)
+            ltm_error("data dir not writable; waiting for it", "dir", dir, "error", strerror(e));
+        struct timespec pause = {1, 0};
+        nanosleep(&pause, NULL);
+        errno = e;
+    }
+    if (waited)
+        ltm_info("data dir writable again; starting", "dir", dir, "waited_ms",
+                 LTM_INT(ltm_mono_ms() - started));
+    return LTM_OK;
+}
+
 int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_service **out)
 {
     ltm_service *svc = calloc(1, sizeof *svc);
@@ -273,7 +298,7 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
     const char *data_dir = ltm_config_str(svc->config, "LTM_DATA_DIR");
     char mqtt_dir[4096];
     snprintf(mqtt_dir, sizeof mqtt_dir, "%s/mqtt", data_dir);
-    if (ltm_mkdirs(mqtt_dir, 0750) != LTM_OK) {
+    if (wait_for_data_dir(mqtt_dir) != LTM_OK) {
         fprintf(stderr, "ltm-%s: setting LTM_DATA_DIR: cannot create %s: %s\n", def->name,
                 mqtt_dir, strerror(errno));
         ltm_service_free(svc);
