@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,19 +167,24 @@ static char *status_json(ltm_service *svc, int online)
     return ltm_status_encode(&st);
 }
 
-/* A data dir that is read-only (or failing) is a fault of the moment, not a
- * setting: the service waits for it, saying so once, instead of exiting 78
- * (never restarted) or exiting to be restarted into the same fault until
- * systemd's StartLimitBurst gives up. Offline meanwhile, it is reported by
- * the notifier's service.down alert and the gateway's /health. */
+/* A data dir that was in use and is now read-only (or failing) is a fault
+ * of the moment, not a setting: the service waits for it, saying so once,
+ * instead of exiting 78 (never restarted) or exiting to be restarted into
+ * the same fault until systemd's StartLimitBurst gives up. Offline
+ * meanwhile, it is reported by the notifier's service.down alert and the
+ * gateway's /health. One that never existed is a setting to fix. */
 static int wait_for_data_dir(const char *dir)
 {
     int64_t started = ltm_mono_ms();
     int waited = 0;
     while (ltm_mkdirs(dir, 0750) != LTM_OK) {
         int e = errno;
-        if (e != EROFS && e != EIO && e != ENOSPC && e != EDQUOT)
+        struct stat st;
+        if ((e != EROFS && e != EIO && e != ENOSPC && e != EDQUOT) || stat(dir, &st) != 0 ||
+            !S_ISDIR(st.st_mode)) {
+            errno = e;
             return LTM_ECONFIG;
+        }
         if (!waited++)
             ltm_error("data dir not writable; waiting for it", "dir", dir, "error", strerror(e));
         struct timespec pause = {1, 0};
