@@ -150,7 +150,8 @@ class TestDataDirFull(DataDirCase):
         # What the services said: the scheduler's failed ledger writes in its
         # status, both services' refused MQTT persistence writes in their metrics.
         ledger_errors = self.scheduler_detail()["ledger_errors"]
-        self.assertGreater(ledger_errors, 0)
+        self.assertGreater(ledger_errors, 0, "failed ledger writes must be counted in the "
+                           "scheduler's status (detail.ledger_errors)")
         self.assertIn("database or disk is full", sched.log())
         store = {svc: self.metric(svc, "mqtt_store_failures") for svc in ("scheduler", "poster")}
         self.assertGreater(store["scheduler"], 0, store)
