@@ -93,6 +93,14 @@ class DataDirCase(PublishingCase):
         return start_scheduler(self, self.broker, self.data["accounts"], env=SCHED_ENV,
                                data_dir=self.sched_dir, log_dir=self.tmp)
 
+    def start_with_posts(self, lead_ms, text):
+        """Scheduler and poster on the mount, POSTS posts due over FAULT_S from lead_ms."""
+        sched = self.start_scheduler()
+        poster = self.start_poster()
+        posts = schedule_posts(self, self.broker, "hook",
+                               [lead_ms + i * FAULT_S * 1000 / POSTS for i in range(POSTS)], text)
+        return sched, poster, posts
+
     def disk_alert(self, state, since=0, timeout=15):
         return self.watch.wait_for(
             lambda m: isinstance(m.payload, dict) and m.payload.get("key") == self.disk_key
@@ -124,11 +132,7 @@ class DataDirCase(PublishingCase):
 
 class TestDataDirFull(DataDirCase):
     def test_full_for_a_while_then_freed(self):
-        sched = self.start_scheduler()
-        poster = self.start_poster()
-        posts = schedule_posts(self, self.broker, "hook",
-                               [2000 + i * FAULT_S * 1000 / POSTS for i in range(POSTS)],
-                               "disk full")
+        sched, poster, posts = self.start_with_posts(2000, "disk full")
         since = self.watch.mark()
         filler = os.path.join(self.fs.path, "filler")
         with open(filler, "wb") as f:
@@ -199,11 +203,7 @@ class Supervisor:
 
 class TestDataDirReadOnly(DataDirCase):
     def test_read_only_for_a_while_then_writable(self):
-        sched = self.start_scheduler()
-        poster = self.start_poster()
-        posts = schedule_posts(self, self.broker, "hook",
-                               [3000 + i * FAULT_S * 1000 / POSTS for i in range(POSTS)],
-                               "read-only")
+        sched, poster, posts = self.start_with_posts(3000, "read-only")
         self.assertEqual(sched.stop(), 0)
         self.assertEqual(poster.stop(), 0)
         self.fs.remount("ro")

@@ -58,13 +58,23 @@ static int key_count(ltm_mqtt_store *s)
     return n;
 }
 
+/* A store in a new base directory, opened for one client as Paho does. */
+static ltm_mqtt_store *open_store(const char *client, const char *uri)
+{
+    make_base();
+    ltm_mqtt_store *s = ltm_mqtt_store_new(base);
+    assert_non_null(s);
+    void *h = NULL;
+    assert_int_equal(ltm_mqtt_store_open(&h, client, uri, s), 0);
+    assert_ptr_equal(h, s);
+    return s;
+}
+
 static void files_in_paho_layout(void **state)
 {
     (void)state;
-    make_base();
-    ltm_mqtt_store *s = ltm_mqtt_store_new(base);
-    void *h = NULL;
-    assert_int_equal(ltm_mqtt_store_open(&h, "ltm-poster-t1", "tcp://127.0.0.1:1883", s), 0);
+    ltm_mqtt_store *s = open_store("ltm-poster-t1", "tcp://127.0.0.1:1883");
+    void *h = s;
     assert_int_equal(put(h, "s-1", "head", "body"), 0);
     char path[4200];
     snprintf(path, sizeof path, "%s/ltm-poster-t1-127.0.0.1-1883/s-1.msg", base);
@@ -86,10 +96,8 @@ static void files_in_paho_layout(void **state)
 static void refused_writes_are_kept_in_memory_then_go_to_disk(void **state)
 {
     (void)state;
-    make_base();
-    ltm_mqtt_store *s = ltm_mqtt_store_new(base);
-    void *h = NULL;
-    assert_int_equal(ltm_mqtt_store_open(&h, "c", "tcp://h:1", s), 0);
+    ltm_mqtt_store *s = open_store("c", "tcp://h:1");
+    void *h = s;
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/c-h-1", base);
     /* A file where the directory was: every write fails, even as root. */
