@@ -5,6 +5,7 @@
 #include "ltm/fsutil.h"
 #include "ltm/log.h"
 
+#include <MQTTAsync.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -251,7 +252,7 @@ int ltm_mqtt_store_get(void *handle, char *key, char **buffer, int *buflen)
     pthread_mutex_lock(&s->lock);
     held *h = *find_held(s, key);
     if (h) {
-        char *copy = malloc(h->len ? (size_t)h->len : 1);
+        char *copy = MQTTAsync_malloc(h->len ? (size_t)h->len : 1);
         if (copy)
             memcpy(copy, h->data, (size_t)h->len);
         *buffer = copy;
@@ -266,9 +267,13 @@ int ltm_mqtt_store_get(void *handle, char *key, char **buffer, int *buflen)
     size_t len = 0;
     if (!ok || ltm_read_file(path, 0x7fffffff, &data, &len) != 0)
         return STORE_ERROR;
-    *buffer = data;
+    char *copy = MQTTAsync_malloc(len ? len : 1);
+    if (copy)
+        memcpy(copy, data, len);
+    free(data);
+    *buffer = copy;
     *buflen = (int)len;
-    return 0;
+    return copy ? 0 : STORE_ERROR;
 }
 
 int ltm_mqtt_store_remove(void *handle, char *key)
@@ -304,9 +309,15 @@ static int add_key(char ***keys, int *n, int *cap, const char *key, size_t len)
     return 0;
 }
 
-int ltm_mqtt_store_keys(void *handle, char ***keys, int *nkeys)
+static void free_keys(char **keys, int n)
 {
-    ltm_mqtt_store *s = handle;
+    for (int i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+static int collect_keys(ltm_mqtt_store *s, char ***keys, int *nkeys)
+{
     char **out = NULL;
     int n = 0, cap = 0, rc = 0;
     pthread_mutex_lock(&s->lock);
@@ -323,9 +334,35 @@ int ltm_mqtt_store_keys(void *handle, char ***keys, int *nkeys)
         closedir(d);
     pthread_mutex_unlock(&s->lock);
     if (rc != 0) {
-        for (int i = 0; i < n; i++)
-            free(out[i]);
-        free(out);
+        free_keys(out, n);
+        return STORE_ERROR;
+    }
+    *keys = out;
+    *nkeys = n;
+    return 0;
+}
+
+/* What Paho frees, it must have allocated: its free() of a debug-heap build
+ * leaves alone (leaks) memory it does not know. */
+int ltm_mqtt_store_keys(void *handle, char ***keys, int *nkeys)
+{
+    char **mine = NULL;
+    int n = 0;
+    if (collect_keys(handle, &mine, &n) != 0)
+        return STORE_ERROR;
+    char **out = n ? MQTTAsync_malloc((size_t)n * sizeof *out) : NULL;
+    int copied = 0;
+    for (; out && copied < n; copied++) {
+        size_t len = strlen(mine[copied]) + 1;
+        if (!(out[copied] = MQTTAsync_malloc(len)))
+            break;
+        memcpy(out[copied], mine[copied], len);
+    }
+    free_keys(mine, n);
+    if (copied < n) {
+        for (int i = 0; out && i < copied; i++)
+            MQTTAsync_free(out[i]);
+        MQTTAsync_free(out);
         return STORE_ERROR;
     }
     *keys = out;
@@ -338,13 +375,11 @@ int ltm_mqtt_store_clear(void *handle)
     ltm_mqtt_store *s = handle;
     char **keys = NULL;
     int n = 0;
-    if (ltm_mqtt_store_keys(s, &keys, &n) != 0)
+    if (collect_keys(s, &keys, &n) != 0)
         return STORE_ERROR;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         ltm_mqtt_store_remove(s, keys[i]);
-        free(keys[i]);
-    }
-    free(keys);
+    free_keys(keys, n);
     return 0;
 }
 

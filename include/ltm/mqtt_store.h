@@ -16,7 +16,8 @@
  *
  * The functions below have Paho's MQTTClient_persistence signatures (see
  * MQTTClientPersistence.h); mqtt.c fills that struct with them. 0 is
- * success, -2 (MQTTCLIENT_PERSISTENCE_ERROR) failure. */
+ * success, -2 (MQTTCLIENT_PERSISTENCE_ERROR) failure. What get and keys
+ * return is allocated with MQTTAsync_malloc: free it with MQTTAsync_free. */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <MQTTAsync.h>
 #include <cmocka.h>
 
 static char base[4096];
@@ -44,7 +45,7 @@ static void assert_get(ltm_mqtt_store *s, const char *key, const char *want)
     assert_int_equal(ltm_mqtt_store_get(s, (char *)key, &buf, &len), 0);
     assert_int_equal(len, (int)strlen(want));
     assert_memory_equal(buf, want, (size_t)len);
-    free(buf);
+    MQTTAsync_free(buf);
 }
 
 static int key_count(ltm_mqtt_store *s)
@@ -53,8 +54,8 @@ static int key_count(ltm_mqtt_store *s)
     int n = -1;
     assert_int_equal(ltm_mqtt_store_keys(s, &keys, &n), 0);
     for (int i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
+        MQTTAsync_free(keys[i]);
+    MQTTAsync_free(keys);
     return n;
 }
 
@@ -135,5 +136,13 @@ int main(void)
         cmocka_unit_test(files_in_paho_layout),
         cmocka_unit_test(refused_writes_are_kept_in_memory_then_go_to_disk),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* A client makes Paho set up its heap, which MQTTAsync_malloc uses;
+     * destroying the last one tears it down, so the leak check is clean. */
+    MQTTAsync client;
+    if (MQTTAsync_create(&client, "tcp://127.0.0.1:1", "store-test", MQTTCLIENT_PERSISTENCE_NONE,
+                         NULL) != MQTTASYNC_SUCCESS)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    MQTTAsync_destroy(&client);
+    return failed;
 }
