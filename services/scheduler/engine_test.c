@@ -152,6 +152,25 @@ static void expect_state(engine *e, const char *job_id, const char *state, int a
 static const char *ACME = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":[\"09:00\"]}}]}";
 static const char *ID = "post:acme:2026-11-25T09:00:00Z";
 
+/* Accounts without a single slot (every job comes from ltmctl): the status
+ * detail has nothing due, and copying the empty queue is no memcpy from NULL
+ * (UBSan stopped the scheduler there). */
+static void detail_without_slots(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make("{\"accounts\":[{\"name\":\"acme\",\"timezone\":\"UTC\"}]}", &s, l);
+    assert_int_equal(engine_start(e, iso("2026-11-25T09:00:00Z")), 0);
+    assert_int_equal(engine_slot_count(e), 0);
+    char *detail = engine_detail_json(e, iso("2026-11-25T09:00:01Z"));
+    assert_non_null(detail);
+    assert_non_null(strstr(detail, "\"slots\":0,\"accounts\":1,\"next_due\":[]"));
+    free(detail);
+    engine_free(e);
+    ledger_close(l);
+}
+
 static void three_attempts_with_exact_delays_then_final(void **state)
 {
     (void)state;
@@ -727,6 +746,7 @@ int main(void)
         cmocka_unit_test_setup(held_jobs_after_the_accounts_file_changed, setup),
         cmocka_unit_test_setup(skipped_slot_keeps_its_reason_under_a_rate_limit, setup),
         cmocka_unit_test_setup(very_long_downtime_still_dispatches_the_recent_slot, setup),
+        cmocka_unit_test_setup(detail_without_slots, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

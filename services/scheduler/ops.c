@@ -102,7 +102,8 @@ static void add_next_due(engine *e, cJSON *o)
     }
     /* A full copy is O(slots), which is fine at heartbeat frequency and
      * leaves the live heap untouched. */
-    memcpy(copy.items, e->heap.items, copy.count * sizeof *copy.items);
+    if (copy.count) /* an empty queue may have no array at all */
+        memcpy(copy.items, e->heap.items, copy.count * sizeof *copy.items);
     sched_heap_entry top;
     for (int i = 0; i < NEXT_DUE_SHOWN && sched_heap_pop(&copy, &top); i++) {
         const slot *s = &e->slots[top.id];
