@@ -11,6 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A directory that exists is fine whatever mkdir says: on a read-only
+ * file system it answers EROFS, not EEXIST, even for one that exists. */
+static int make_dir(const char *path, mode_t mode)
+{
+    if (mkdir(path, mode) == 0 || errno == EEXIST)
+        return 1;
+    int e = errno;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 1;
+    errno = e;
+    return 0;
+}
+
 int ltm_mkdirs(const char *path, mode_t mode)
 {
     char buf[4096];
@@ -23,11 +37,11 @@ int ltm_mkdirs(const char *path, mode_t mode)
         if (*p != '/')
             continue;
         *p = '\0';
-        if (mkdir(buf, mode) != 0 && errno != EEXIST)
+        if (!make_dir(buf, mode))
             return LTM_EIO;
         *p = '/';
     }
-    if (mkdir(buf, mode) != 0 && errno != EEXIST)
+    if (!make_dir(buf, mode))
         return LTM_EIO;
     struct stat st;
     if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {

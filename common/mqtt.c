@@ -2,6 +2,7 @@
 #include "ltm/mqtt.h"
 #include "ltm/error.h"
 #include "ltm/log.h"
+#include "ltm/mqtt_store.h"
 #include "ltm/timeutil.h"
 
 #include <MQTTAsync.h>
@@ -41,6 +42,8 @@ typedef struct inbox_node {
 struct ltm_mqtt {
     MQTTAsync handle;
     pthread_mutex_t lock;
+    ltm_mqtt_store *store;            /* NULL: Paho keeps messages in memory */
+    MQTTClient_persistence paho_store; /* Paho keeps a pointer to it */
 
     inbox_node *in_head, *in_tail;
     size_t in_count, max_inbox;
@@ -394,10 +397,22 @@ int ltm_mqtt_new(const ltm_mqtt_options *o, ltm_mqtt **out, char *err, size_t er
 
     MQTTAsync_createOptions create = MQTTAsync_createOptions_initializer;
     create.MQTTVersion = MQTTVERSION_3_1_1;
-    int persistence = o->persistence_dir ? MQTTCLIENT_PERSISTENCE_DEFAULT
-                                         : MQTTCLIENT_PERSISTENCE_NONE;
+    int persistence = MQTTCLIENT_PERSISTENCE_NONE;
+    if (o->persistence_dir) {
+        c->store = ltm_mqtt_store_new(o->persistence_dir);
+        if (!c->store) {
+            snprintf(err, err_size, "out of memory");
+            ltm_mqtt_free(c);
+            return LTM_ENOMEM;
+        }
+        c->paho_store = (MQTTClient_persistence){
+            c->store,          ltm_mqtt_store_open,   ltm_mqtt_store_close,
+            ltm_mqtt_store_put, ltm_mqtt_store_get,   ltm_mqtt_store_remove,
+            ltm_mqtt_store_keys, ltm_mqtt_store_clear, ltm_mqtt_store_contains};
+        persistence = MQTTCLIENT_PERSISTENCE_USER;
+    }
     int rc = MQTTAsync_createWithOptions(&c->handle, c->uri, c->client_id, persistence,
-                                         (void *)o->persistence_dir, &create);
+                                         c->store ? (void *)&c->paho_store : NULL, &create);
     if (rc != MQTTASYNC_SUCCESS) {
         snprintf(err, err_size, "MQTT client could not be created (Paho code %d)", rc);
         c->handle = NULL;
@@ -416,6 +431,7 @@ void ltm_mqtt_free(ltm_mqtt *c)
         return;
     if (c->handle)
         MQTTAsync_destroy(&c->handle);
+    ltm_mqtt_store_free(c->store);
     while (c->in_head) {
         inbox_node *n = c->in_head;
         c->in_head = n->next;
@@ -784,6 +800,10 @@ void ltm_mqtt_get_stats(ltm_mqtt *c, ltm_mqtt_stats *out)
 {
     pthread_mutex_lock(&c->lock);
     *out = c->stats;
+    if (c->store) {
+        out->store_write_failures = ltm_mqtt_store_write_failures(c->store);
+        out->store_in_memory = ltm_mqtt_store_in_memory(c->store);
+    }
     out->outbox_depth = c->out_count + c->inflight;
     out->connected = c->connected;
     pthread_mutex_unlock(&c->lock);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,6 +167,36 @@ static char *status_json(ltm_service *svc, int online)
     return ltm_status_encode(&st);
 }
 
+/* A data dir that was in use and is now read-only (or failing) is a fault
+ * of the moment, not a setting: the service waits for it, saying so once,
+ * instead of exiting 78 (never restarted) or exiting to be restarted into
+ * the same fault until systemd's StartLimitBurst gives up. Offline
+ * meanwhile, it is reported by the notifier's service.down alert and the
+ * gateway's /health. One that never existed is a setting to fix. */
+static int wait_for_data_dir(const char *dir)
+{
+    int64_t started = ltm_mono_ms();
+    int waited = 0;
+    while (ltm_mkdirs(dir, 0750) != LTM_OK) {
+        int e = errno;
+        struct stat st;
+        if ((e != EROFS && e != EIO && e != ENOSPC && e != EDQUOT) || stat(dir, &st) != 0 ||
+            !S_ISDIR(st.st_mode)) {
+            errno = e;
+            return LTM_ECONFIG;
+        }
+        if (!waited++)
+            ltm_error("data dir not writable; waiting for it", "dir", dir, "error", strerror(e));
+        struct timespec pause = {1, 0};
+        nanosleep(&pause, NULL);
+        errno = e;
+    }
+    if (waited)
+        ltm_info("data dir writable again; starting", "dir", dir, "waited_ms",
+                 LTM_INT(ltm_mono_ms() - started));
+    return LTM_OK;
+}
+
 int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_service **out)
 {
     ltm_service *svc = calloc(1, sizeof *svc);
@@ -273,7 +304,7 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
     const char *data_dir = ltm_config_str(svc->config, "LTM_DATA_DIR");
     char mqtt_dir[4096];
     snprintf(mqtt_dir, sizeof mqtt_dir, "%s/mqtt", data_dir);
-    if (ltm_mkdirs(mqtt_dir, 0750) != LTM_OK) {
+    if (wait_for_data_dir(mqtt_dir) != LTM_OK) {
         fprintf(stderr, "ltm-%s: setting LTM_DATA_DIR: cannot create %s: %s\n", def->name,
                 mqtt_dir, strerror(errno));
         ltm_service_free(svc);
@@ -478,6 +509,8 @@ static char *metrics_json(ltm_service *svc)
     cJSON_AddNumberToObject(o, "dropped", (double)(svc->drops + ms.publish_dropped));
     cJSON_AddNumberToObject(o, "outbox_depth", (double)ms.outbox_depth);
     cJSON_AddNumberToObject(o, "reconnects", (double)ms.connection_losses);
+    cJSON_AddNumberToObject(o, "mqtt_store_failures", (double)ms.store_write_failures);
+    cJSON_AddNumberToObject(o, "mqtt_store_in_memory", (double)ms.store_in_memory);
     if (svc->untracked_operations)
         cJSON_AddNumberToObject(o, "untracked_operations", (double)svc->untracked_operations);
     for (size_t i = 0; i < svc->op_count; i++) {

@@ -36,7 +36,7 @@ typedef struct {
     const char *username;
     const char *password;
     int clean_session;           /* 0: the broker keeps our queue while we are away */
-    const char *persistence_dir; /* Paho's file persistence; NULL keeps it in memory */
+    const char *persistence_dir; /* file persistence (ltm/mqtt_store.h); NULL: memory */
     int keepalive_s;
     const char *will_topic;      /* published retained, QoS 1, if we vanish */
     const char *will_payload;
@@ -59,6 +59,8 @@ typedef struct {
     uint64_t inbox_declined;  /* arrivals declined because the inbox was full */
     uint64_t connects;
     uint64_t connection_losses;
+    uint64_t store_write_failures; /* persistence writes the disk refused (ltm/mqtt_store.h) */
+    size_t store_in_memory;        /* unacknowledged messages held in memory for that */
     size_t outbox_depth;
     int connected;
 } ltm_mqtt_stats;

@@ -256,6 +256,9 @@ static struct MHD_Daemon *listen_on(gw_http *h, const gw_http_options *o)
                             /* first, or MHD prints its earlier messages on stderr itself */
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+                            /* Slow clients from one address (slowloris) cannot take
+                             * every connection and lock /health out. */
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_client,
                             MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);

@@ -25,6 +25,7 @@ typedef struct {
     const char *bind; /* IPv4 or IPv6 literal */
     int port;
     unsigned max_connections;
+    unsigned max_per_client; /* connections from one address; 0: no limit */
     unsigned timeout_s; /* idle connection timeout */
     const char *token;  /* NULL or "": no authentication */
     const char *page;   /* the status page (HTML), copied */

@@ -31,6 +31,9 @@ static const ltm_setting settings[] = {
      "bearer token required by /status, /metrics and / (unset: open); /health is always open"},
     {"LTM_HTTP_MAX_CONNECTIONS", LTM_SET_INT, "512", 0, 4, 100000, NULL,
      "simultaneous HTTP connections accepted"},
+    {"LTM_HTTP_MAX_PER_CLIENT", LTM_SET_INT, "128", 0, 0, 100000, NULL,
+     "simultaneous HTTP connections from one client address (0: no limit), so one client "
+     "cannot hold them all"},
     {"LTM_HTTP_TIMEOUT", LTM_SET_DURATION, "10s", 0, 1000, 3600000, NULL,
      "an HTTP connection idle this long is closed (whole seconds)"},
     {"LTM_HTTP_REFRESH", LTM_SET_DURATION, "1s", 0, 50, 60000, NULL,
@@ -135,6 +138,7 @@ static int start_http(gateway *g, const ltm_config *c)
         .bind = ltm_config_str(c, "LTM_HTTP_BIND"),
         .port = (int)ltm_config_int(c, "PORT"),
         .max_connections = (unsigned)ltm_config_int(c, "LTM_HTTP_MAX_CONNECTIONS"),
+        .max_per_client = (unsigned)ltm_config_int(c, "LTM_HTTP_MAX_PER_CLIENT"),
         .timeout_s = (unsigned)((ltm_config_int(c, "LTM_HTTP_TIMEOUT") + 999) / 1000),
         .token = ltm_config_str(c, "LTM_HTTP_TOKEN"),
         .page = (const char *)gw_page_html,
@@ -152,6 +156,7 @@ static int start_http(gateway *g, const ltm_config *c)
     ltm_service_set_detail(g->svc, detail);
     ltm_info("listening", "bind", o.bind, "port", LTM_INT(o.port), "auth",
              o.token && *o.token ? "token" : "none", "max_connections", LTM_INT(o.max_connections),
+             "max_per_client", LTM_INT(o.max_per_client),
              "timeout_s", LTM_INT(o.timeout_s));
     return LTM_OK;
 }

@@ -32,6 +32,12 @@ void engine_format_slot(int64_t ms, char out[24])
 
 int engine_queue(engine *e, const char *topic, char *json)
 {
+    return engine_queue_job(e, topic, json, NULL, 0, 0);
+}
+
+int engine_queue_job(engine *e, const char *topic, char *json, const char *job_id, int attempt,
+                     int64_t lateness_ms)
+{
     if (!json)
         return LTM_ENOMEM;
     if (e->out_count == e->out_cap) {
@@ -45,21 +51,30 @@ int engine_queue(engine *e, const char *topic, char *json)
         e->out_cap = cap;
     }
     char *t = strdup(topic);
-    if (!t) {
+    char *id = job_id ? strdup(job_id) : NULL;
+    if (!t || (job_id && !id)) {
+        free(t);
+        free(id);
         free(json);
         return LTM_ENOMEM;
     }
-    e->out[e->out_count++] = (outgoing){t, json};
+    e->out[e->out_count++] = (outgoing){t, json, id, attempt, lateness_ms};
     return LTM_OK;
 }
 
 void engine_flush(engine *e)
 {
     for (size_t i = 0; i < e->out_count; i++) {
-        e->publish(e->ctx, e->out[i].topic, e->out[i].json);
-        free(e->out[i].topic);
+        outgoing *o = &e->out[i];
+        if (o->job_id)
+            ltm_info("job dispatched", "job_id", o->job_id, "attempt", LTM_INT(o->attempt),
+                     "lateness_ms", LTM_INT(o->lateness_ms));
+        e->publish(e->ctx, o->topic, o->json);
+        free(o->topic);
+        free(o->job_id);
     }
     e->out_count = 0;
+    e->committed = e->c;
 }
 
 void engine_discard(engine *e)
@@ -67,8 +82,15 @@ void engine_discard(engine *e)
     for (size_t i = 0; i < e->out_count; i++) {
         free(e->out[i].topic);
         free(e->out[i].json);
+        free(e->out[i].job_id);
     }
     e->out_count = 0;
+    /* What the rolled-back transaction counted did not happen; the failed
+     * writes themselves and the pruning (its own transactions) stay. */
+    uint64_t errors = e->c.ledger_errors, pruned = e->c.pruned;
+    e->c = e->committed;
+    e->c.ledger_errors = errors;
+    e->c.pruned = pruned;
 }
 
 static int add_slot(engine *e, uint32_t account, ltm_job_kind kind, int minute)

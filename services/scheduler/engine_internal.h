@@ -18,6 +18,9 @@ typedef struct {
 typedef struct {
     char *topic;
     char *json;
+    char *job_id; /* a job's dispatch: logged once it is committed and sent */
+    int attempt;
+    int64_t lateness_ms;
 } outgoing;
 
 struct engine {
@@ -34,13 +37,17 @@ struct engine {
     outgoing *out; /* held until the transaction that records them commits */
     size_t out_count, out_cap;
     engine_counters c;
+    engine_counters committed; /* c as of the last commit: a rollback returns to it */
     int64_t alive_written_ms; /* last "last_alive_ms" written to the ledger */
     int64_t alive_committed_ms; /* committed "last_alive_ms": every slot up to it is recorded */
     int64_t next_prune_ms;
 };
 
-/* Queues a message for after the commit (json taken over). */
+/* Queues a message for after the commit (json taken over); a job's
+ * dispatch is logged when it goes out, not when it is queued. */
 int engine_queue(engine *e, const char *topic, char *json);
+int engine_queue_job(engine *e, const char *topic, char *json, const char *job_id, int attempt,
+                     int64_t lateness_ms);
 void engine_flush(engine *e);
 void engine_discard(engine *e);
 

@@ -117,9 +117,8 @@ static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
     e->c.dispatched++;
     if (j->attempt > 1)
         e->c.retries++;
-    ltm_info("job dispatched", "job_id", j->job_id, "attempt", LTM_INT(j->attempt),
-             "lateness_ms", LTM_INT(j->attempt == 1 ? now - j->slot_ms : 0));
-    return engine_queue(e, job_topic(j->kind), ltm_job_encode(&m));
+    return engine_queue_job(e, job_topic(j->kind), ltm_job_encode(&m), j->job_id, j->attempt,
+                            j->attempt == 1 ? now - j->slot_ms : 0);
 }
 
 static int dispatch(engine *e, ledger_job *j, int64_t now)

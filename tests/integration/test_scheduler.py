@@ -46,15 +46,18 @@ def seed_last_alive(data_dir, ts):
     db.close()
 
 
-def start_scheduler(test, broker, accounts, env=None, data_dir=None):
+def start_scheduler(test, broker, accounts, env=None, data_dir=None, log_dir=None):
     """Starts ltm-scheduler with compressed delays; its data dir (removed at
-    the end unless one is given) holds the accounts file and the ledger."""
+    the end unless one is given) holds the accounts file and the ledger; its
+    log goes there too unless log_dir is given."""
     full = {"LTM_RETRY_BASE_POST": "1s", "LTM_RETRY_BASE_STORY": "2s", "LTM_LEASE": "30s",
             "LTM_DAILY_REPORT_AT": "off", "LTM_SCHEDULER_TICK": "200ms", "LTM_LOG_LEVEL": "debug"}
     full.update(env or {})
     svc = Service(broker, "scheduler", env=full, data_dir=data_dir, start=False)
     test.addCleanup(svc.close)
     svc.env["LTM_ACCOUNTS_FILE"] = write_accounts(svc.data_dir, accounts)
+    if log_dir:
+        svc.log_path = os.path.join(log_dir, os.path.basename(svc.log_path))
     svc.start()
     svc.wait_log("mqtt connected")
     return svc

@@ -11,6 +11,10 @@ Scripted answers, per route (the fake's own names, e.g. "create", "publish"):
     drop()        reads the request, closes the connection without a byte
     truncated()   200 with a Content-Length longer than the body, then closes
 Every contract violation is kept in fake.problems; tests assert it stays empty.
+
+An outage answers every request of every route alike, before any script:
+    fake.outage(answer(503))      until fake.outage(None); requests stay recorded
+    fake.outage(hang())           each request held unanswered until the outage ends
 """
 
 import collections
@@ -79,6 +83,8 @@ class FakeAPI:
         self.concurrent = 0
         self.max_concurrent = 0          # most requests being answered at once
         self._closing = threading.Event()
+        self._outage = None
+        self._outage_over = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -103,12 +109,23 @@ class FakeAPI:
         with self.lock:
             self.scripts[route].extend(answers)
 
+    def outage(self, a):
+        """Answers every request with `a` until outage(None); a hang() then
+        ends by closing its connection without a byte."""
+        with self.lock:
+            if a is not None and self._outage is None:
+                self._outage_over = threading.Event()
+            self._outage = a
+            if a is None:
+                self._outage_over.set()
+
     def calls(self, route=None):
         with self.lock:
             return [r for r in self.requests if route is None or r.route == route]
 
     def close(self):
         self._closing.set()
+        self._outage_over.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -143,11 +160,19 @@ class FakeAPI:
         with self.lock:
             self.requests.append(req)
             self.problems.extend(problems)
-            scripted = self.scripts[route].popleft() if self.scripts.get(route) else None
+            req.outage = self._outage is not None
+            if req.outage:
+                scripted, over = self._outage, self._outage_over
+            else:
+                scripted = self.scripts[route].popleft() if self.scripts.get(route) else None
             self.concurrent += 1
             self.max_concurrent = max(self.max_concurrent, self.concurrent)
         try:
             a = scripted or self.default(route, req)
+            if req.outage and a.kind == "hang":
+                over.wait(60)
+                h.close_connection = True
+                return
             self._send(h, a)
         finally:
             with self.lock:
