@@ -114,6 +114,8 @@ static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
     m.text = j->text;
     m.prompt = j->prompt;
     m.image_url = j->image_url;
+    if (e->arming) /* counted and logged when it goes out */
+        return engine_arm(e, j, job_topic(j->kind), ltm_job_encode(&m));
     e->c.dispatched++;
     if (j->attempt > 1)
         e->c.retries++;
@@ -208,6 +210,8 @@ static int rate_limited(engine *e, ledger_job *j, const ltm_result *r, int64_t n
     set_state(j, LEDGER_WAITING, until, "account rate limited");
     ltm_warn("account rate limited: dispatches paused", "job_id", j->job_id, "account",
              j->account, "for_ms", LTM_INT(until - now));
+    if (rc == LTM_OK)
+        rc = engine_cancel_armed(e, j->account, 0, until, now);
     return rc != LTM_OK ? rc : ledger_job_update(e->l, j, now);
 }
 
