@@ -138,6 +138,7 @@ char *engine_detail_json(engine *e, int64_t now)
     cJSON_AddNumberToObject(o, "waiting", waiting);
     cJSON_AddNumberToObject(o, "in_flight", in_flight);
     cJSON_AddNumberToObject(o, "held", held);
+    cJSON_AddNumberToObject(o, "armed", (double)(e->armed_count - e->armed_head));
     cJSON_AddNumberToObject(o, "dispatched", (double)e->c.dispatched);
     cJSON_AddNumberToObject(o, "retries", (double)e->c.retries);
     cJSON_AddNumberToObject(o, "results_counted", (double)e->c.results_counted);
