@@ -169,6 +169,12 @@ int main(int argc, char **argv)
         .clean_session = 0, /* results that arrive while we restart must wait for us */
         .settings = settings,
         .setting_count = sizeof settings / sizeof settings[0],
+        /* The ledger, not Paho's files, is what survives a crash: every
+         * attempt is recorded before it is published, one never handed to
+         * MQTT is recorded again at the restart and one lost on its way is
+         * dispatched again when its lease expires (docs/scheduler.md). One
+         * file per QoS 1 message in flight cost a burst seconds. */
+        .mqtt_persistence = "memory",
     };
     ltm_service *svc;
     int rc = ltm_service_init(&def, argc, argv, &svc);
