@@ -608,6 +608,12 @@ static int arm_slots(engine *e, int64_t now)
         e->c.ledger_errors++;
         return rc;
     }
+    if (e->armed_count > before) {
+        char iso[24];
+        engine_format_slot(e->armed[before].due_ms, iso);
+        ltm_info("slots armed", "jobs", LTM_INT((int64_t)(e->armed_count - before)), "first_due",
+                 iso);
+    }
     engine_flush(e);
     return LTM_OK;
 }
