@@ -33,20 +33,29 @@ void engine_format_slot(int64_t ms, char out[24])
              (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
+/* Room for one more item in a growing array: items itself, or a larger
+ * copy; NULL (items untouched) when memory ran out. */
+static void *grow(void *items, size_t *cap, size_t count, size_t item_size, size_t first)
+{
+    if (count < *cap)
+        return items;
+    size_t n = *cap ? *cap * 2 : first;
+    void *grown = realloc(items, n * item_size);
+    if (grown)
+        *cap = n;
+    return grown;
+}
+
 int engine_queue(engine *e, const char *topic, char *json)
 {
     if (!json)
         return LTM_ENOMEM;
-    if (e->out_count == e->out_cap) {
-        size_t cap = e->out_cap ? e->out_cap * 2 : 32;
-        outgoing *grown = realloc(e->out, cap * sizeof *grown);
-        if (!grown) {
-            free(json);
-            return LTM_ENOMEM;
-        }
-        e->out = grown;
-        e->out_cap = cap;
+    outgoing *out = grow(e->out, &e->out_cap, e->out_count, sizeof *out, 32);
+    if (!out) {
+        free(json);
+        return LTM_ENOMEM;
     }
+    e->out = out;
     char *t = strdup(topic);
     if (!t) {
         free(json);
@@ -67,16 +76,12 @@ int engine_arm(engine *e, const ledger_job *j, const char *topic, char *json)
 {
     if (!json)
         return LTM_ENOMEM;
-    if (e->armed_count == e->armed_cap) {
-        size_t cap = e->armed_cap ? e->armed_cap * 2 : 256;
-        armed_job *grown = realloc(e->armed, cap * sizeof *grown);
-        if (!grown) {
-            free(json);
-            return LTM_ENOMEM;
-        }
-        e->armed = grown;
-        e->armed_cap = cap;
+    armed_job *armed = grow(e->armed, &e->armed_cap, e->armed_count, sizeof *armed, 256);
+    if (!armed) {
+        free(json);
+        return LTM_ENOMEM;
     }
+    e->armed = armed;
     armed_job a = {e->arm_due_ms, topic, json, strdup(j->job_id), strdup(j->account), 0};
     if (!a.job_id || !a.account) {
         armed_free(&a);
