@@ -126,6 +126,37 @@ void engine_discard(engine *e)
     armed_compact(e, 0);
 }
 
+static const char MISSED_REASON[] =
+    "the scheduler was down at the slot and for longer than the grace period";
+
+/* Gives an armed job, in the open transaction, what it would have met at
+ * its instant: its attempt removed, the state, due time and reason set
+ * (and for a missed one the final result queued). It leaves the armed list
+ * when the transaction commits. */
+static int take_back(engine *e, armed_job *a, const char *state, int64_t due_ms,
+                     const char *reason, int64_t now)
+{
+    ledger_job j = {0};
+    int rc = ledger_job_get(e->l, a->job_id, &j);
+    if (rc == LTM_OK)
+        rc = ledger_attempt_delete(e->l, j.job_id, j.attempt);
+    if (rc == LTM_OK) {
+        j.attempt--;
+        snprintf(j.state, sizeof j.state, "%s", state);
+        j.due_ms = due_ms;
+        snprintf(j.reason, sizeof j.reason, "%s", reason);
+        rc = ledger_job_update(e->l, &j, now);
+    }
+    if (rc == LTM_OK && strcmp(state, "missed") == 0)
+        rc = engine_final_result(e, &j, LTM_RESULT_MISSED, "missed", reason, now);
+    ledger_job_clear(&j);
+    if (rc != LTM_OK)
+        return rc;
+    a->cancelling = 1;
+    ltm_info("armed job taken back", "job_id", a->job_id, "state", state, "reason", reason);
+    return LTM_OK;
+}
+
 int engine_cancel_armed(engine *e, const char *account, int paused, int64_t until_ms,
                         int64_t now)
 {
@@ -133,28 +164,17 @@ int engine_cancel_armed(engine *e, const char *account, int paused, int64_t unti
         armed_job *a = &e->armed[i];
         if (a->cancelling || strcmp(a->account, account) != 0)
             continue;
-        ledger_job j;
-        int rc = ledger_job_get(e->l, a->job_id, &j);
-        if (rc == LTM_OK)
-            rc = ledger_attempt_delete(e->l, j.job_id, j.attempt);
-        if (rc == LTM_OK) {
-            /* What the slot would have met at its instant: a paused
-             * account's slot is skipped, a rate-limited one waits. */
-            j.attempt--;
-            snprintf(j.state, sizeof j.state, "%s", paused ? "skipped" : LEDGER_WAITING);
-            j.due_ms = paused ? 0 : until_ms;
-            snprintf(j.reason, sizeof j.reason, "%s",
-                     paused ? "account paused" : "account rate limited");
-            rc = ledger_job_update(e->l, &j, now);
+        /* A paused account's slot is skipped; a rate limit holds back only
+         * the slots it still covers at their instant. */
+        int rc = LTM_OK;
+        if (paused) {
+            rc = take_back(e, a, "skipped", 0, "account paused", now);
+            e->c.skipped += rc == LTM_OK;
+        } else if (a->due_ms < until_ms) {
+            rc = take_back(e, a, LEDGER_WAITING, until_ms, "account rate limited", now);
         }
-        ledger_job_clear(&j);
         if (rc != LTM_OK)
             return rc;
-        a->cancelling = 1;
-        ltm_info("armed job taken back", "job_id", a->job_id, "reason",
-                 paused ? "account paused" : "account rate limited");
-        if (paused)
-            e->c.skipped++;
     }
     return LTM_OK;
 }
@@ -353,8 +373,7 @@ static int record_missed(engine *e, const slot *s, int64_t at_ms, int64_t now)
     init_job(&j, e, s, at_ms, now);
     snprintf(j.state, sizeof j.state, "missed");
     j.due_ms = 0;
-    snprintf(j.reason, sizeof j.reason, "the scheduler was down at the slot and for longer "
-                                        "than the grace period");
+    snprintf(j.reason, sizeof j.reason, "%s", MISSED_REASON);
     int rc = ledger_job_insert(e->l, &j);
     if (rc != 1)
         return rc < 0 ? rc : LTM_OK;
@@ -541,8 +560,40 @@ static void prune(engine *e, int64_t now)
  * the disk: a process crash keeps it; a power loss may lose it, and the
  * jobs then go out again with the same job id and attempt, which workers
  * take as the duplicate delivery QoS 1 allows anyway. */
+/* Armed slots found more than the grace period late (the process was
+ * frozen, the clock jumped forward) are missed, as they would be unarmed. */
+static int miss_stale_armed(engine *e, int64_t now)
+{
+    /* The list is in slot order: the oldest is first. */
+    size_t i = e->armed_head;
+    if (i == e->armed_count || now - e->armed[i].due_ms <= e->set.grace_ms)
+        return LTM_OK;
+    int rc = ledger_begin(e->l);
+    for (; rc == LTM_OK && i < e->armed_count; i++) {
+        armed_job *a = &e->armed[i];
+        if (now - a->due_ms <= e->set.grace_ms)
+            continue;
+        rc = take_back(e, a, "missed", 0, MISSED_REASON, now);
+        if (rc == LTM_OK) {
+            e->c.missed++;
+            ltm_warn("slot missed", "job_id", a->job_id, "reason", MISSED_REASON);
+        }
+    }
+    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
+        engine_flush(e);
+        return LTM_OK;
+    }
+    ledger_rollback(e->l);
+    engine_discard(e);
+    e->c.ledger_errors++;
+    return rc;
+}
+
 static int publish_armed(engine *e, int64_t now)
 {
+    int rc = miss_stale_armed(e, now);
+    if (rc != LTM_OK)
+        return rc;
     size_t end = e->armed_head;
     while (end < e->armed_count && e->armed[end].due_ms <= now)
         end++;

@@ -928,6 +928,56 @@ static void arming_refused_by_the_ledger(void **state)
     remove_ledger(path);
 }
 
+/* A rate limit that ends before an armed slot's instant leaves it armed;
+ * a process frozen past the grace period finds its armed slot missed. */
+static void short_rate_limit_and_frozen_process(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    const char *two = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":"
+                      "{\"posts\":[\"08:59\",\"09:00\"]}}]}";
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(two, &s, l);
+    assert_int_equal(engine_start(e, t0 - 120 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 70 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    answer(e, "post:acme:2026-11-25T08:59:00Z", 1, LTM_RESULT_FAILED, 1, "rate_limited", 2 * S,
+           t0 - 5 * S);
+    expect_state(e, ID, "in_flight", 1);
+    assert_int_equal(engine_run(e, t0), 0);
+    assert_int_equal(nout, 3); /* 09:00 at its instant, then 08:59's retry */
+    ltm_job j = job_at(1);
+    assert_string_equal(j.job_id, ID);
+    assert_int_equal(j.dispatched_ms, t0);
+    ltm_job_clear(&j);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+
+    l = open_ledger(":memory:");
+    e = make(ACME, &s, l);
+    assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    assert_int_equal(engine_run(e, t0 + 3601 * S), 0);
+    expect_state(e, ID, "missed", 0);
+    assert_int_equal(attempts_of(l, ID, NULL), 0);
+    assert_int_equal(nout, 1);
+    assert_string_equal(out[0].topic, "ltm/results");
+    ltm_result r = result_at(0);
+    assert_int_equal(r.status, LTM_RESULT_MISSED);
+    assert_string_equal(r.job_id, ID);
+    ltm_result_clear(&r);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.missed, 1);
+    assert_int_equal(c.dispatched, 0);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -949,6 +999,7 @@ int main(void)
         cmocka_unit_test_setup(armed_jobs_across_a_crash, setup),
         cmocka_unit_test_setup(pause_and_rate_limit_take_armed_jobs_back, setup),
         cmocka_unit_test_setup(arming_refused_by_the_ledger, setup),
+        cmocka_unit_test_setup(short_rate_limit_and_frozen_process, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
