@@ -4,14 +4,14 @@
  * the setenv("TZ")+tzset+mktime alternative it replaced.
  *
  *   bench-scheduler [ledger-path]     (default ./bench-ledger.db, on disk)
- *   bench-scheduler --burst N --accounts A [--ahead MS] [--ledger path]
+ *   bench-scheduler --burst N [--accounts A] [--ahead MS] [--ledger path]
  *
- * The burst mode (issue 14 item 6) gives A accounts N slots due at the same
+ * The burst mode (issue 14 item 6) gives A accounts (default N/2) N slots due at the same
  * instant (a post and, when N > A, a story per account: one account has at
  * most one slot per kind and minute), runs the engine on the real clock the
  * way ltm-scheduler's loop does (sleep until engine_next_wake, then
  * engine_run) and prints one line:
- *   burst jobs=N accounts=A p50_ms=... p99_ms=... max_ms=... first_ms=...
+ *   burst jobs=N accounts=A ahead_ms=MS p50_ms=... p99_ms=... max_ms=... first_ms=...
  * where each figure is the time the job was handed to the publish callback
  * minus its slot instant. --ahead is LTM_DISPATCH_AHEAD (default 10000;
  * 0 is the design before issue 14: each batch recorded at the slot, then
@@ -330,7 +330,7 @@ static int run_burst(int jobs, int accounts, int64_t ahead_ms, const char *path)
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--burst") == 0) {
-        int jobs = 0, accounts = 1000;
+        int jobs = 0, accounts = 0; /* default: N/2, a post and a story each */
         int64_t ahead_ms = 10000; /* LTM_DISPATCH_AHEAD's default */
         const char *path = "bench-burst.db";
         for (int i = 1; i + 1 < argc; i += 2) {
@@ -347,7 +347,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        return run_burst(jobs, accounts, ahead_ms, path);
+        return run_burst(jobs, accounts ? accounts : (jobs + 1) / 2, ahead_ms, path);
     }
     const char *path = argc > 1 ? argv[1] : "bench-ledger.db";
     remove_ledger(path);
