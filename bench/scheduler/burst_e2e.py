@@ -25,6 +25,7 @@ import datetime
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,7 +95,8 @@ def reference_run(ltmtest, broker, jobs, sub_qos="1"):
     """The transport's floor: the same number of job-sized messages sent by
     Mosquitto's own client (mosquitto_pub -l -q 1, one connection) through the
     same broker to the same subscriber; lateness counts from its start."""
-    arrivals = os.path.join(tempfile.mkdtemp(prefix="ltm-burst-ref-"), "arrivals.txt")
+    tmp = tempfile.mkdtemp(prefix="ltm-burst-ref-")
+    arrivals = os.path.join(tmp, "arrivals.txt")
     sub, out = start_subscriber(ltmtest, broker, arrivals, sub_qos)
     payload = json.dumps({"job_id": "post:acct-1234:2026-11-23T09:00:00Z", "kind": "post",
                           "account": "acct-1234", "attempt": 1, "max_attempts": 3,
@@ -112,6 +114,7 @@ def reference_run(ltmtest, broker, jobs, sub_qos="1"):
         sub.terminate()
         sub.wait()
         out.close()
+        shutil.rmtree(tmp, True)
     return "burst_e2e jobs=%d config=mosquitto_pub %s" % (
         jobs, summary([(t - start) * 1000.0 for t in got]))
 
@@ -149,6 +152,7 @@ def one_run(ltmtest, Service, broker, jobs, accounts, ahead, persistence, sub_qo
         sub.terminate()
         sub.wait()
         out.close()
+        shutil.rmtree(data_dir, True)
     late = [(t - slot) * 1000.0 for t in got]
     # The service logs "job dispatched" once every job of the instant was
     # handed to MQTT (armed) or per batch (not armed): the last such line
