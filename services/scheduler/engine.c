@@ -619,8 +619,15 @@ static int publish_armed(engine *e, int64_t now)
         armed_free(&e->armed[i]);
     }
     e->armed_head = end;
-    if (e->armed_head == e->armed_count)
-        e->armed_head = e->armed_count = 0;
+    /* Slots keep being armed while earlier ones go out: the array moves
+     * back to its start once the sent part is the larger, so it stays
+     * the size of what is armed. */
+    if (e->armed_head * 2 >= e->armed_count) {
+        memmove(e->armed, e->armed + e->armed_head,
+                (e->armed_count - e->armed_head) * sizeof *e->armed);
+        e->armed_count -= e->armed_head;
+        e->armed_head = 0;
+    }
     return LTM_OK;
 }
 

@@ -978,6 +978,40 @@ static void short_rate_limit_and_frozen_process(void **state)
     ledger_close(l);
 }
 
+/* Slots armed for several instants at once go out each at its own instant,
+ * while the armed list is compacted behind the ones sent. */
+static void several_instants_armed_at_once(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    s.dispatch_ahead_ms = 300 * S;
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    const char *three = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":"
+                        "{\"posts\":[\"09:00\",\"09:01\",\"09:02\"]}}]}";
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(three, &s, l);
+    assert_int_equal(engine_start(e, t0 - 300 * S), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(engine_run(e, t0 - 170 * S), 0);
+    assert_int_equal(count_in_flight(l), 3);
+    assert_int_equal(nout, 0);
+    for (int m = 0; m < 3; m++) {
+        assert_int_equal(engine_run(e, t0 + m * 60 * S - 1), 0);
+        assert_int_equal(nout, m);
+        assert_int_equal(engine_run(e, t0 + m * 60 * S), 0);
+        assert_int_equal(nout, m + 1);
+        ltm_job j = job_at(m);
+        assert_int_equal(j.slot_ms, t0 + m * 60 * S);
+        ltm_job_clear(&j);
+    }
+    char *detail = engine_detail_json(e, t0 + 120 * S);
+    assert_non_null(strstr(detail, "\"armed\":0"));
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1000,6 +1034,7 @@ int main(void)
         cmocka_unit_test_setup(pause_and_rate_limit_take_armed_jobs_back, setup),
         cmocka_unit_test_setup(arming_refused_by_the_ledger, setup),
         cmocka_unit_test_setup(short_rate_limit_and_frozen_process, setup),
+        cmocka_unit_test_setup(several_instants_armed_at_once, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
