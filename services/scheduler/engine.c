@@ -65,6 +65,18 @@ int engine_queue(engine *e, const char *topic, char *json)
     return LTM_OK;
 }
 
+int engine_finish(engine *e, int rc)
+{
+    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
+        engine_flush(e);
+        return LTM_OK;
+    }
+    ledger_rollback(e->l);
+    engine_discard(e);
+    e->c.ledger_errors++;
+    return rc;
+}
+
 static void armed_free(armed_job *a)
 {
     free(a->json);
@@ -579,14 +591,7 @@ static int miss_stale_armed(engine *e, int64_t now)
             ltm_warn("slot missed", "job_id", a->job_id, "reason", MISSED_REASON);
         }
     }
-    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
-        engine_flush(e);
-        return LTM_OK;
-    }
-    ledger_rollback(e->l);
-    engine_discard(e);
-    e->c.ledger_errors++;
-    return rc;
+    return engine_finish(e, rc);
 }
 
 static int publish_armed(engine *e, int64_t now)

@@ -56,6 +56,10 @@ struct engine {
                                  have been handed to MQTT */
 };
 
+/* Ends the open transaction: commits it and publishes what it queued when
+ * rc is LTM_OK, else (or when the commit fails) rolls it back, drops that
+ * and counts a ledger error. Returns the outcome. */
+int engine_finish(engine *e, int rc);
 /* Queues a message for after the commit (json taken over). */
 int engine_queue(engine *e, const char *topic, char *json);
 void engine_flush(engine *e);

@@ -27,6 +27,17 @@ static ledger_job sample(const char *id, int64_t slot)
     return j;
 }
 
+/* The ledger file and the WAL files SQLite keeps beside it. */
+static void remove_ledger(const char *path)
+{
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 static void a_job_id_is_recorded_once(void **state)
 {
     (void)state;
@@ -53,12 +64,7 @@ static void a_job_id_is_recorded_once(void **state)
     assert_int_equal(ledger_next_due(l, &due), 0);
     assert_int_equal(due, 1000);
     ledger_close(l);
-    char wal[64];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-    unlink(path);
+    remove_ledger(path);
 }
 
 static void attempts_results_and_history(void **state)
@@ -216,12 +222,7 @@ static void disarm_removes_only_armed_jobs_never_sent(void **state)
                      LTM_ENOTFOUND);
     assert_int_equal(ledger_attempt_outcome(l, "post:acme:retry", 1, outcome, sizeof outcome), 0);
     ledger_close(l);
-    char side[64];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    remove_ledger(path);
 }
 
 int main(void)

@@ -328,13 +328,5 @@ int engine_on_result(engine *e, const ltm_result *r, int64_t now)
         return LTM_OK;
     if (ledger_begin(e->l) != LTM_OK)
         return LTM_EDB;
-    int rc = handle_result(e, r, now);
-    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
-        engine_flush(e);
-        return LTM_OK;
-    }
-    ledger_rollback(e->l);
-    engine_discard(e);
-    e->c.ledger_errors++;
-    return rc;
+    return engine_finish(e, handle_result(e, r, now));
 }
