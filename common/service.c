@@ -217,6 +217,10 @@ int ltm_service_init(const ltm_service_def *def, int argc, char **argv, ltm_serv
     if (def->setting_count)
         memcpy(svc->settings + COMMON_COUNT, def->settings, def->setting_count * sizeof *def->settings);
     svc->settings[1].default_value = def->name; /* LTM_MQTT_USERNAME */
+    for (size_t i = 0; i < COMMON_COUNT && def->mqtt_persistence; i++) {
+        if (strcmp(svc->settings[i].name, "LTM_MQTT_PERSISTENCE") == 0)
+            svc->settings[i].default_value = def->mqtt_persistence;
+    }
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -4,6 +4,21 @@
  * the setenv("TZ")+tzset+mktime alternative it replaced.
  *
  *   bench-scheduler [ledger-path]     (default ./bench-ledger.db, on disk)
+ *   bench-scheduler --burst N [--accounts A] [--ahead MS] [--ledger path]
+ *
+ * The burst mode (issue 14 item 6) gives A accounts (default N/2) N slots due at the same
+ * instant (a post and, when N > A, a story per account: one account has at
+ * most one slot per kind and minute), runs the engine on the real clock the
+ * way ltm-scheduler's loop does (sleep until engine_next_wake, then
+ * engine_run) and prints one line:
+ *   burst jobs=N accounts=A ahead_ms=MS p50_ms=... p99_ms=... max_ms=... first_ms=... armed_ms=...
+ * where each figure is the time the job was handed to the publish callback
+ * minus its slot instant, and armed_ms the time the engine worked before
+ * the instant (recording the burst ahead). --ahead is LTM_DISPATCH_AHEAD (default 10000;
+ * 0 is the design before issue 14: each batch recorded at the slot, then
+ * published). The engine's clock is the real monotonic clock
+ * shifted so that the slot falls 3 s after the start (no waiting for a real
+ * minute boundary); everything else, fsyncs included, is real.
  *
  * The simulated day jumps the clock to each next due instant instead of
  * sleeping (the real loop sleeps with poll(2) until that instant); what is
@@ -215,13 +230,135 @@ static void results_throughput(engine *e, int n)
     cJSON_Delete(jobs);
 }
 
-int main(int argc, char **argv)
+static void remove_ledger(const char *path)
 {
-    const char *path = argc > 1 ? argv[1] : "bench-ledger.db";
     char wal[4200];
     unlink(path);
     snprintf(wal, sizeof wal, "%s-wal", path);
     unlink(wal);
+    snprintf(wal, sizeof wal, "%s-shm", path);
+    unlink(wal);
+}
+
+/* ---- burst mode --------------------------------------------------------- */
+
+static double clock_shift_ms;
+
+static int64_t engine_now(void) { return (int64_t)(now_s() * 1000.0 + clock_shift_ms); }
+
+static int64_t burst_slot_ms;
+
+static int on_burst_publish(void *ctx, const char *topic, char *json)
+{
+    (void)ctx;
+    (void)topic;
+    lateness[nlate++] = now_s() * 1000.0 + clock_shift_ms - (double)burst_slot_ms;
+    free(json);
+    return 0;
+}
+
+static int run_burst(int jobs, int accounts, int64_t ahead_ms, const char *path)
+{
+    if (accounts < 1 || jobs < 1 || jobs > 2 * accounts) {
+        fprintf(stderr, "bench-scheduler: --burst N needs N <= 2 x --accounts (one post and one "
+                        "story slot per account and minute)\n");
+        return 2;
+    }
+    remove_ledger(path);
+    ltm_log_init("bench", LTM_LOG_ERROR, LTM_LOG_TEXT);
+    /* 2026-11-23T09:00:00Z, 3 s (or the arming time + 0.5 s) after the
+     * start on the engine's clock. */
+    burst_slot_ms = 1795424400000LL;
+    double lead_ms = ahead_ms + 500 > 3000 ? (double)ahead_ms + 500.0 : 3000.0;
+    clock_shift_ms = (double)burst_slot_ms - lead_ms - now_s() * 1000.0;
+    size_t cap = (size_t)accounts * 120 + 64, len = 0;
+    char *json = malloc(cap);
+    len += (size_t)snprintf(json + len, cap - len, "{\"accounts\":[");
+    for (int i = 0; i < accounts; i++)
+        len += (size_t)snprintf(json + len, cap - len,
+                                "%s{\"name\":\"acct-%d\",\"timezone\":\"UTC\",\"schedule\":"
+                                "{\"posts\":[\"09:00\"]%s}}",
+                                i ? "," : "", i, i < jobs - accounts ? ",\"stories\":[\"09:00\"]" : "");
+    snprintf(json + len, cap - len, "]}");
+    sched_accounts a;
+    char err[300];
+    ledger *l;
+    if (sched_accounts_parse(json, strlen(json), &a, err, sizeof err) != LTM_OK ||
+        ledger_open(path, &l, err, sizeof err) != LTM_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    free(json);
+    engine_settings s = {.max_attempts = 3, .post_base_ms = 30000, .story_base_ms = 60000,
+                         .report_base_ms = 60000, .lease_ms = 600000, .grace_ms = 3600000,
+                         .rate_limit_ms = 900000, .report_minute = -1,
+                         .dispatch_ahead_ms = ahead_ms};
+    lateness = malloc((size_t)jobs * sizeof *lateness);
+    engine *e;
+    if (engine_new(&s, &a, l, on_burst_publish, NULL, "bench", &e) != LTM_OK ||
+        engine_start(e, engine_now()) != LTM_OK) {
+        fprintf(stderr, "engine start failed\n");
+        return 1;
+    }
+    /* The service's loop: poll(2) with a ms timeout, then engine_run. Time
+     * spent before the instant is the arming (armed_ms). */
+    double armed_ms = 0;
+    while (nlate < (size_t)jobs) {
+        int64_t wait = engine_next_wake(e, engine_now(), 1000);
+        if (wait > 0) {
+            struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        int before_slot = engine_now() < burst_slot_ms;
+        double t0 = now_s();
+        if (engine_run(e, engine_now()) != LTM_OK) {
+            fprintf(stderr, "engine_run failed\n");
+            return 1;
+        }
+        if (before_slot)
+            armed_ms += (now_s() - t0) * 1000.0;
+        if (engine_now() > burst_slot_ms + 600000) {
+            fprintf(stderr, "only %zu of %d jobs dispatched\n", nlate, jobs);
+            return 1;
+        }
+    }
+    double first = lateness[0];
+    qsort(lateness, nlate, sizeof *lateness, cmp_double);
+    printf("burst jobs=%zu accounts=%d ahead_ms=%lld p50_ms=%.1f p99_ms=%.1f max_ms=%.1f "
+           "first_ms=%.1f armed_ms=%.0f\n",
+           nlate, accounts, (long long)ahead_ms, pct(0.50), pct(0.99), lateness[nlate - 1], first,
+           armed_ms);
+    engine_free(e);
+    ledger_close(l);
+    free(lateness);
+    remove_ledger(path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--burst") == 0) {
+        int jobs = 0, accounts = 0; /* default: N/2, a post and a story each */
+        int64_t ahead_ms = 10000; /* LTM_DISPATCH_AHEAD's default */
+        const char *path = "bench-burst.db";
+        for (int i = 1; i + 1 < argc; i += 2) {
+            if (strcmp(argv[i], "--burst") == 0)
+                jobs = atoi(argv[i + 1]);
+            else if (strcmp(argv[i], "--accounts") == 0)
+                accounts = atoi(argv[i + 1]);
+            else if (strcmp(argv[i], "--ahead") == 0)
+                ahead_ms = atoll(argv[i + 1]);
+            else if (strcmp(argv[i], "--ledger") == 0)
+                path = argv[i + 1];
+            else {
+                fprintf(stderr, "bench-scheduler: unknown option %s\n", argv[i]);
+                return 2;
+            }
+        }
+        return run_burst(jobs, accounts ? accounts : (jobs + 1) / 2, ahead_ms, path);
+    }
+    const char *path = argc > 1 ? argv[1] : "bench-ledger.db";
+    remove_ledger(path);
     ltm_log_init("bench", LTM_LOG_ERROR, LTM_LOG_TEXT);
     srand(42);
     char *json = make_accounts();

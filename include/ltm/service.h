@@ -29,6 +29,7 @@ typedef struct {
     int clean_session;             /* 0 for services whose queue must survive their absence */
     const ltm_setting *settings;   /* the service's own settings, besides the common ones */
     size_t setting_count;
+    const char *mqtt_persistence;  /* default of LTM_MQTT_PERSISTENCE; NULL: "file" */
 } ltm_service_def;
 
 /* Exit status when a setting is missing or malformed (sysexits EX_CONFIG). */

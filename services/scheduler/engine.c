@@ -18,6 +18,9 @@
  * thousands of slots at 09:00 does not pay one fsync per few jobs. */
 #define FIRST_BATCH 8
 #define MAX_BATCH 256
+/* Slots armed per transaction (one fsync each), ahead of their instant;
+ * one batch per engine_run so results and commands are served between. */
+#define ARM_BATCH 1024
 
 void engine_format_slot(int64_t ms, char out[24])
 {
@@ -30,6 +33,19 @@ void engine_format_slot(int64_t ms, char out[24])
              (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
+/* Room for one more item in a growing array: items itself, or a larger
+ * copy; NULL (items untouched) when memory ran out. */
+static void *grow(void *items, size_t *cap, size_t count, size_t item_size, size_t first)
+{
+    if (count < *cap)
+        return items;
+    size_t n = *cap ? *cap * 2 : first;
+    void *grown = realloc(items, n * item_size);
+    if (grown)
+        *cap = n;
+    return grown;
+}
+
 int engine_queue(engine *e, const char *topic, char *json)
 {
     return engine_queue_job(e, topic, json, NULL, 0, 0);
@@ -40,16 +56,12 @@ int engine_queue_job(engine *e, const char *topic, char *json, const char *job_i
 {
     if (!json)
         return LTM_ENOMEM;
-    if (e->out_count == e->out_cap) {
-        size_t cap = e->out_cap ? e->out_cap * 2 : 32;
-        outgoing *grown = realloc(e->out, cap * sizeof *grown);
-        if (!grown) {
-            free(json);
-            return LTM_ENOMEM;
-        }
-        e->out = grown;
-        e->out_cap = cap;
+    outgoing *out = grow(e->out, &e->out_cap, e->out_count, sizeof *out, 32);
+    if (!out) {
+        free(json);
+        return LTM_ENOMEM;
     }
+    e->out = out;
     char *t = strdup(topic);
     char *id = job_id ? strdup(job_id) : NULL;
     if (!t || (job_id && !id)) {
@@ -60,6 +72,59 @@ int engine_queue_job(engine *e, const char *topic, char *json, const char *job_i
     }
     e->out[e->out_count++] = (outgoing){t, json, id, attempt, lateness_ms};
     return LTM_OK;
+}
+
+int engine_finish(engine *e, int rc)
+{
+    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
+        engine_flush(e);
+        return LTM_OK;
+    }
+    ledger_rollback(e->l);
+    engine_discard(e);
+    e->c.ledger_errors++;
+    return rc;
+}
+
+static void armed_free(armed_job *a)
+{
+    free(a->json);
+    free(a->job_id);
+    free(a->account);
+}
+
+int engine_arm(engine *e, const ledger_job *j, const char *topic, char *json)
+{
+    if (!json)
+        return LTM_ENOMEM;
+    armed_job *armed = grow(e->armed, &e->armed_cap, e->armed_count, sizeof *armed, 256);
+    if (!armed) {
+        free(json);
+        return LTM_ENOMEM;
+    }
+    e->armed = armed;
+    armed_job a = {e->arm_due_ms, topic, json, strdup(j->job_id), strdup(j->account), 0};
+    if (!a.job_id || !a.account) {
+        armed_free(&a);
+        return LTM_ENOMEM;
+    }
+    e->armed[e->armed_count++] = a;
+    return LTM_OK;
+}
+
+/* Armed jobs taken back by a committed transaction leave the list. */
+static void armed_compact(engine *e, int committed)
+{
+    size_t kept = e->armed_head;
+    for (size_t i = e->armed_head; i < e->armed_count; i++) {
+        if (e->armed[i].cancelling && committed) {
+            armed_free(&e->armed[i]);
+            continue;
+        }
+        e->armed[i].cancelling = 0;
+        e->armed[kept++] = e->armed[i];
+    }
+    e->armed_count = kept;
 }
 
 void engine_flush(engine *e)
@@ -75,6 +140,7 @@ void engine_flush(engine *e)
     }
     e->out_count = 0;
     e->committed = e->c;
+    armed_compact(e, 1);
 }
 
 void engine_discard(engine *e)
@@ -91,6 +157,60 @@ void engine_discard(engine *e)
     e->c = e->committed;
     e->c.ledger_errors = errors;
     e->c.pruned = pruned;
+    armed_compact(e, 0);
+}
+
+static const char MISSED_REASON[] =
+    "the scheduler was down at the slot and for longer than the grace period";
+
+/* Gives an armed job, in the open transaction, what it would have met at
+ * its instant: its attempt removed, the state, due time and reason set
+ * (and for a missed one the final result queued). It leaves the armed list
+ * when the transaction commits. */
+static int take_back(engine *e, armed_job *a, const char *state, int64_t due_ms,
+                     const char *reason, int64_t now)
+{
+    ledger_job j = {0};
+    int rc = ledger_job_get(e->l, a->job_id, &j);
+    if (rc == LTM_OK)
+        rc = ledger_attempt_delete(e->l, j.job_id, j.attempt);
+    if (rc == LTM_OK) {
+        j.attempt--;
+        snprintf(j.state, sizeof j.state, "%s", state);
+        j.due_ms = due_ms;
+        snprintf(j.reason, sizeof j.reason, "%s", reason);
+        rc = ledger_job_update(e->l, &j, now);
+    }
+    if (rc == LTM_OK && strcmp(state, "missed") == 0)
+        rc = engine_final_result(e, &j, LTM_RESULT_MISSED, "missed", reason, now);
+    ledger_job_clear(&j);
+    if (rc != LTM_OK)
+        return rc;
+    a->cancelling = 1;
+    ltm_info("armed job taken back", "job_id", a->job_id, "state", state, "reason", reason);
+    return LTM_OK;
+}
+
+int engine_cancel_armed(engine *e, const char *account, int paused, int64_t until_ms,
+                        int64_t now)
+{
+    for (size_t i = e->armed_head; i < e->armed_count; i++) {
+        armed_job *a = &e->armed[i];
+        if (a->cancelling || strcmp(a->account, account) != 0)
+            continue;
+        /* A paused account's slot is skipped; a rate limit holds back only
+         * the slots it still covers at their instant. */
+        int rc = LTM_OK;
+        if (paused) {
+            rc = take_back(e, a, "skipped", 0, "account paused", now);
+            e->c.skipped += rc == LTM_OK;
+        } else if (a->due_ms < until_ms) {
+            rc = take_back(e, a, LEDGER_WAITING, until_ms, "account rate limited", now);
+        }
+        if (rc != LTM_OK)
+            return rc;
+    }
+    return LTM_OK;
 }
 
 static int add_slot(engine *e, uint32_t account, ltm_job_kind kind, int minute)
@@ -156,6 +276,9 @@ void engine_free(engine *e)
         return;
     engine_discard(e);
     free(e->out);
+    for (size_t i = e->armed_head; i < e->armed_count; i++)
+        armed_free(&e->armed[i]);
+    free(e->armed);
     sched_heap_clear(&e->heap);
     free(e->slots);
     sched_tz_free(e->utc);
@@ -284,8 +407,7 @@ static int record_missed(engine *e, const slot *s, int64_t at_ms, int64_t now)
     init_job(&j, e, s, at_ms, now);
     snprintf(j.state, sizeof j.state, "missed");
     j.due_ms = 0;
-    snprintf(j.reason, sizeof j.reason, "the scheduler was down at the slot and for longer "
-                                        "than the grace period");
+    snprintf(j.reason, sizeof j.reason, "%s", MISSED_REASON);
     int rc = ledger_job_insert(e->l, &j);
     if (rc != 1)
         return rc < 0 ? rc : LTM_OK;
@@ -318,12 +440,26 @@ int engine_start(engine *e, int64_t now)
 {
     int64_t last_alive = -1;
     int have_last = ledger_meta_get_int(e->l, "last_alive_ms", &last_alive) == LTM_OK;
+    int64_t sent = -1;
+    int have_sent = ledger_meta_get_int(e->l, "sent_through_ms", &sent) == LTM_OK;
     if (ledger_begin(e->l) != LTM_OK)
         return LTM_EDB;
     /* Held jobs wait for a pause to end, and the accounts file may have
      * ended it (or removed the account) while we were down: they are looked
      * at again now, and those still paused are held again. */
     int rc = ledger_release_held(e->l, NULL, now);
+    /* Slots armed before a crash whose instant the process never reached
+     * (dispatched after "sent_through_ms") were never handed to MQTT: they
+     * are forgotten and fire again below, or when due, like any slot. Their
+     * instants all lie after last_alive_ms (it never passes an armed slot
+     * not yet sent), so the catch-up covers those already past. */
+    int disarmed = 0;
+    if (rc == LTM_OK && have_sent)
+        rc = ledger_disarm(e->l, sent, &disarmed);
+    if (rc == LTM_OK && disarmed > 0)
+        ltm_warn("armed jobs never sent before the restart are recorded again", "jobs",
+                 LTM_INT(disarmed), "sent_through_ms", LTM_INT(sent));
+    e->sent_through_ms = have_sent && sent > now ? sent : now;
     for (size_t i = 0; i < e->slot_count && rc == LTM_OK; i++) {
         int64_t next = -1;
         if (have_last && last_alive < now)
@@ -335,6 +471,8 @@ int engine_start(engine *e, int64_t now)
     }
     if (rc == LTM_OK)
         rc = ledger_meta_set_int(e->l, "last_alive_ms", now);
+    if (rc == LTM_OK)
+        rc = ledger_meta_set_int(e->l, "sent_through_ms", e->sent_through_ms);
     if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
         e->alive_written_ms = e->alive_committed_ms = now;
         engine_flush(e);
@@ -449,11 +587,138 @@ static void prune(engine *e, int64_t now)
                  LTM_INT(e->set.retention_ms));
 }
 
+/* Hands the armed jobs now due to MQTT: nothing to write for them but the
+ * note that they may be out ("sent_through_ms"), which a restart reads to
+ * tell armed jobs never sent (recorded again) from those that may have
+ * been (left to their lease). The note is committed without waiting for
+ * the disk: a process crash keeps it; a power loss may lose it, and the
+ * jobs then go out again with the same job id and attempt, which workers
+ * take as the duplicate delivery QoS 1 allows anyway. */
+/* Armed slots found more than the grace period late (the process was
+ * frozen, the clock jumped forward) are missed, as they would be unarmed. */
+static int miss_stale_armed(engine *e, int64_t now)
+{
+    /* The list is in slot order: the oldest is first. */
+    size_t i = e->armed_head;
+    if (i == e->armed_count || now - e->armed[i].due_ms <= e->set.grace_ms)
+        return LTM_OK;
+    int rc = ledger_begin(e->l);
+    for (; rc == LTM_OK && i < e->armed_count; i++) {
+        armed_job *a = &e->armed[i];
+        if (now - a->due_ms <= e->set.grace_ms)
+            continue;
+        rc = take_back(e, a, "missed", 0, MISSED_REASON, now);
+        if (rc == LTM_OK) {
+            e->c.missed++;
+            ltm_warn("slot missed", "job_id", a->job_id, "reason", MISSED_REASON);
+        }
+    }
+    return engine_finish(e, rc);
+}
+
+static int publish_armed(engine *e, int64_t now)
+{
+    int rc = miss_stale_armed(e, now);
+    if (rc != LTM_OK)
+        return rc;
+    size_t end = e->armed_head;
+    while (end < e->armed_count && e->armed[end].due_ms <= now)
+        end++;
+    if (end == e->armed_head)
+        return LTM_OK;
+    int64_t through = e->armed[end - 1].due_ms;
+    if (through > e->sent_through_ms) {
+        if (ledger_meta_set_int_nosync(e->l, "sent_through_ms", through) != LTM_OK) {
+            e->c.ledger_errors++;
+            return LTM_EDB;
+        }
+        e->sent_through_ms = through;
+    }
+    for (size_t i = e->armed_head; i < end; i++) {
+        e->publish(e->ctx, e->armed[i].topic, e->armed[i].json);
+        e->armed[i].json = NULL;
+    }
+    /* Logged once every job of the instant is out. */
+    for (size_t i = e->armed_head; i < end; i++) {
+        /* Outside any transaction: a later rollback must not take it back. */
+        e->c.dispatched++;
+        e->committed.dispatched++;
+        ltm_info("job dispatched", "job_id", e->armed[i].job_id, "attempt", LTM_INT(1),
+                 "lateness_ms", LTM_INT(now - e->armed[i].due_ms), "armed", "true");
+        armed_free(&e->armed[i]);
+    }
+    e->armed_head = end;
+    /* Slots keep being armed while earlier ones go out: the array moves
+     * back to its start once the sent part is the larger, so it stays
+     * the size of what is armed. */
+    if (e->armed_head * 2 >= e->armed_count) {
+        memmove(e->armed, e->armed + e->armed_head,
+                (e->armed_count - e->armed_head) * sizeof *e->armed);
+        e->armed_count -= e->armed_head;
+        e->armed_head = 0;
+    }
+    return LTM_OK;
+}
+
+/* Records one batch of the slots due within dispatch_ahead_ms, each as the
+ * job and first attempt it would get at its instant, in one transaction;
+ * the messages wait in memory for their instant. */
+static int arm_slots(engine *e, int64_t now)
+{
+    const sched_heap_entry *top = sched_heap_top(&e->heap);
+    if (e->set.dispatch_ahead_ms <= 0 || !top || top->due_ms <= now ||
+        top->due_ms > now + e->set.dispatch_ahead_ms)
+        return LTM_OK;
+    if (ledger_begin(e->l) != LTM_OK) {
+        e->c.ledger_errors++;
+        return LTM_EDB;
+    }
+    size_t before = e->armed_count;
+    int rc = LTM_OK, n = 0;
+    e->arming = 1;
+    while (rc == LTM_OK && n++ < ARM_BATCH && (top = sched_heap_top(&e->heap)) &&
+           top->due_ms > now && top->due_ms <= now + e->set.dispatch_ahead_ms) {
+        sched_heap_entry due;
+        sched_heap_pop(&e->heap, &due);
+        const slot *s = &e->slots[due.id];
+        e->arm_due_ms = due.due_ms;
+        rc = fire_slot(e, s, due.due_ms, due.due_ms);
+        int64_t next = slot_next(e, s, due.due_ms);
+        if (next >= 0 && sched_heap_push(&e->heap, next, due.id) != LTM_OK && rc == LTM_OK)
+            rc = LTM_ENOMEM;
+    }
+    e->arming = 0;
+    if (rc == LTM_OK)
+        rc = ledger_commit(e->l);
+    if (rc != LTM_OK) {
+        ledger_rollback(e->l);
+        for (size_t i = before; i < e->armed_count; i++)
+            armed_free(&e->armed[i]);
+        e->armed_count = before;
+        engine_discard(e);
+        rewind_slots(e);
+        e->c.ledger_errors++;
+        return rc;
+    }
+    if (e->armed_count > before) {
+        char iso[24];
+        engine_format_slot(e->armed[before].due_ms, iso);
+        ltm_info("slots armed", "jobs", LTM_INT((int64_t)(e->armed_count - before)), "first_due",
+                 iso);
+    }
+    engine_flush(e);
+    return LTM_OK;
+}
+
 int engine_run(engine *e, int64_t now)
 {
+    /* First, before anything may write a later "last_alive_ms". */
+    int rc = publish_armed(e, now);
+    if (rc != LTM_OK)
+        return rc;
     prune(e, now);
     if (!has_work(e, now))
-        return LTM_OK;
+        return arm_slots(e, now);
     e->alive_written_ms = now;
     int more = 1;
     for (int batch = FIRST_BATCH; more; batch = batch * 2 > MAX_BATCH ? MAX_BATCH : batch * 2) {
@@ -462,12 +727,17 @@ int engine_run(engine *e, int64_t now)
             e->c.ledger_errors++;
             return LTM_EDB;
         }
-        int rc = run_slots(e, now, batch, &more);
+        rc = run_slots(e, now, batch, &more);
         if (rc == LTM_OK)
             rc = run_due_jobs(e, now, batch, &more);
         int64_t mark = alive_mark(e, now);
         if (rc == LTM_OK)
             rc = ledger_meta_set_int(e->l, "last_alive_ms", mark);
+        /* What this batch dispatches goes out after the commit: a restart
+         * must take it as possibly sent. */
+        int64_t sent = now > e->sent_through_ms ? now : e->sent_through_ms;
+        if (rc == LTM_OK)
+            rc = ledger_meta_set_int(e->l, "sent_through_ms", sent);
         if (rc == LTM_OK)
             rc = ledger_commit(e->l);
         if (rc != LTM_OK) {
@@ -478,9 +748,10 @@ int engine_run(engine *e, int64_t now)
             return rc;
         }
         e->alive_committed_ms = mark;
+        e->sent_through_ms = sent;
         engine_flush(e);
     }
-    return LTM_OK;
+    return arm_slots(e, now);
 }
 
 int64_t engine_next_wake(engine *e, int64_t now, int64_t cap_ms)
@@ -489,6 +760,10 @@ int64_t engine_next_wake(engine *e, int64_t now, int64_t cap_ms)
     const sched_heap_entry *top = sched_heap_top(&e->heap);
     if (top && top->due_ms < wake)
         wake = top->due_ms;
+    if (top && e->set.dispatch_ahead_ms > 0 && top->due_ms - e->set.dispatch_ahead_ms < wake)
+        wake = top->due_ms - e->set.dispatch_ahead_ms;
+    if (e->armed_head < e->armed_count && e->armed[e->armed_head].due_ms < wake)
+        wake = e->armed[e->armed_head].due_ms;
     int64_t due;
     if (ledger_next_due(e->l, &due) == LTM_OK && due < wake)
         wake = due;

@@ -22,6 +22,8 @@ typedef struct {
     int64_t rate_limit_ms;     /* account pause after a rate limit that names no time */
     int report_minute;         /* UTC minute of day of the daily report job; -1: none */
     int64_t retention_ms;      /* final jobs older than this leave the ledger; 0: kept */
+    int64_t dispatch_ahead_ms; /* slots are recorded this long before they are due and only
+                                  published at the slot; 0: recorded at the slot */
 } engine_settings;
 
 typedef struct {
@@ -43,9 +45,12 @@ void engine_free(engine *e);
 /* Applies the missed-slot policy for the time since the ledger last saw the
  * scheduler alive, then fills the priority queue. */
 int engine_start(engine *e, int64_t now_ms);
-/* Fires due slots, dispatches due jobs, expires leases. */
+/* Publishes the armed jobs now due (recorded ahead of their slot), fires due
+ * slots, dispatches due jobs, expires leases, then records (arms) one batch
+ * of the slots due within dispatch_ahead_ms. */
 int engine_run(engine *e, int64_t now_ms);
-/* ms until engine_run has work, at most cap_ms. */
+/* ms until engine_run has work, at most cap_ms (0 while slots remain to be
+ * armed). */
 int64_t engine_next_wake(engine *e, int64_t now_ms, int64_t cap_ms);
 /* Records a result and applies the retry policy. */
 int engine_on_result(engine *e, const ltm_result *r, int64_t now_ms);

@@ -23,6 +23,17 @@ typedef struct {
     int64_t lateness_ms;
 } outgoing;
 
+/* A job recorded in the ledger ahead of its slot (in flight, attempt 1,
+ * dispatched at the slot instant) whose message waits for that instant. */
+typedef struct {
+    int64_t due_ms;
+    const char *topic; /* static */
+    char *json;
+    char *job_id;
+    char *account;
+    int cancelling; /* taken back by the open transaction (pause, rate limit) */
+} armed_job;
+
 struct engine {
     engine_settings set;
     sched_accounts accounts;
@@ -41,8 +52,18 @@ struct engine {
     int64_t alive_written_ms; /* last "last_alive_ms" written to the ledger */
     int64_t alive_committed_ms; /* committed "last_alive_ms": every slot up to it is recorded */
     int64_t next_prune_ms;
+    armed_job *armed; /* in slot order; [armed_head, armed_count) wait */
+    size_t armed_head, armed_count, armed_cap;
+    int arming;               /* engine_queue'd job messages go to armed, due at arm_due_ms */
+    int64_t arm_due_ms;
+    int64_t sent_through_ms;  /* "sent_through_ms": every attempt dispatched up to it may
+                                 have been handed to MQTT */
 };
 
+/* Ends the open transaction: commits it and publishes what it queued when
+ * rc is LTM_OK, else (or when the commit fails) rolls it back, drops that
+ * and counts a ledger error. Returns the outcome. */
+int engine_finish(engine *e, int rc);
 /* Queues a message for after the commit (json taken over); a job's
  * dispatch is logged when it goes out, not when it is queued. */
 int engine_queue(engine *e, const char *topic, char *json);
@@ -50,6 +71,15 @@ int engine_queue_job(engine *e, const char *topic, char *json, const char *job_i
                      int64_t lateness_ms);
 void engine_flush(engine *e);
 void engine_discard(engine *e);
+
+/* While arming: keeps a job message for its slot instant instead (json
+ * taken over). */
+int engine_arm(engine *e, const ledger_job *j, const char *topic, char *json);
+/* Takes back the account's armed jobs in the open transaction: a pause
+ * skips them (state "skipped"), a rate limit makes them wait until
+ * until_ms. They leave the armed list when the transaction commits. */
+int engine_cancel_armed(engine *e, const char *account, int paused, int64_t until_ms,
+                        int64_t now_ms);
 
 /* Dispatches or expires one due job (inside a transaction). */
 int engine_process_due(engine *e, const char *job_id, int64_t now_ms);

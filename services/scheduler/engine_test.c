@@ -726,6 +726,308 @@ static void very_long_downtime_still_dispatches_the_recent_slot(void **state)
     remove_ledger(path);
 }
 
+/* ---- slots armed ahead of their instant (issue 14 item 6) ---------------- */
+
+static engine_settings armed_defaults(void)
+{
+    engine_settings s = defaults();
+    s.dispatch_ahead_ms = 10 * S;
+    return s;
+}
+
+/* The attempts of a job as the ledger lists them for ltmctl; dispatched_at
+ * of the first in *first_ms. */
+static int attempts_of(ledger *l, const char *job_id, int64_t *first_ms)
+{
+    cJSON *jobs = NULL;
+    assert_int_equal(ledger_jobs_json(l, NULL, 0, 1000, &jobs), 0);
+    int n = -1;
+    const cJSON *j;
+    cJSON_ArrayForEach(j, jobs) {
+        if (strcmp(cJSON_GetObjectItem(j, "job_id")->valuestring, job_id) != 0)
+            continue;
+        const cJSON *a = cJSON_GetObjectItem(j, "attempts");
+        n = cJSON_GetArraySize(a);
+        if (n > 0 && first_ms)
+            assert_int_equal(ltm_time_parse_iso(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0),
+                                                                    "dispatched_at")->valuestring,
+                                                first_ms), 0);
+    }
+    cJSON_Delete(jobs);
+    return n;
+}
+
+/* Recorded ten seconds ahead (job in flight, attempt dispatched at the slot
+ * instant), published at the instant and not a millisecond before. */
+static void armed_ahead_and_published_at_the_slot(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_next_wake(e, t0 - 60 * S, 3600 * S), 50 * S);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    assert_int_equal(nout, 0);
+    expect_state(e, ID, "in_flight", 1);
+    int64_t dispatched = 0;
+    assert_int_equal(attempts_of(l, ID, &dispatched), 1);
+    assert_int_equal(dispatched, t0);
+    int64_t sent_ms = 0;
+    assert_int_equal(ledger_meta_get_int(l, "sent_through_ms", &sent_ms), 0);
+    assert_true(sent_ms < t0);
+    assert_int_equal(engine_next_wake(e, t0 - 10 * S, 3600 * S), 10 * S);
+    char *detail = engine_detail_json(e, t0 - 10 * S);
+    assert_non_null(strstr(detail, "\"armed\":1"));
+    free(detail);
+    assert_int_equal(engine_run(e, t0 - 1), 0);
+    assert_int_equal(nout, 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    assert_int_equal(nout, 1);
+    ltm_job j = job_at(0);
+    assert_string_equal(j.job_id, ID);
+    assert_int_equal(j.attempt, 1);
+    assert_int_equal(j.dispatched_ms, t0);
+    ltm_job_clear(&j);
+    assert_int_equal(ledger_meta_get_int(l, "sent_through_ms", &sent_ms), 0);
+    assert_int_equal(sent_ms, t0);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.dispatched, 1);
+    answer(e, ID, 1, LTM_RESULT_PUBLISHED, 0, NULL, 0, t0 + S);
+    expect_state(e, ID, "published", 1);
+    assert_int_equal(engine_run(e, t0 + 2 * S), 0);
+    assert_int_equal(nout, 1);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+/* Killed while slots are armed: those never sent are recorded again and go
+ * out once, at the restart when their instant passed, else at their
+ * instant; those sent before the kill are not sent again (their lease
+ * covers a message lost on the way). */
+static void armed_jobs_across_a_crash(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    int64_t restart_at[3] = {t0 + 5 * S, t0 - 5 * S, t0 + 5 * S};
+    for (int k = 0; k < 3; k++) {
+        char path[4096];
+        temp_ledger_path(path, sizeof path);
+        ledger *l = open_ledger(path);
+        engine *e = make(TEN, &s, l);
+        assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+        assert_int_equal(engine_run(e, t0 - 9 * S), 0);
+        assert_int_equal(count_in_flight(l), 10);
+        if (k == 2) { /* the third kill comes after the instant */
+            assert_int_equal(engine_run(e, t0), 0);
+            assert_int_equal(nout, 10);
+        }
+        assert_int_equal(nout, k == 2 ? 10 : 0);
+        engine_free(e); /* the kill: nothing more reaches the ledger */
+        ledger_close(l);
+        l = open_ledger(path);
+        e = make(TEN, &s, l);
+        assert_int_equal(engine_start(e, restart_at[k]), 0);
+        assert_int_equal(engine_run(e, restart_at[k]), 0);
+        assert_int_equal(nout, k == 0 ? 10 : k == 1 ? 0 : 10);
+        assert_int_equal(engine_run(e, t0), 0);
+        assert_int_equal(engine_run(e, t0 + 6 * S), 0);
+        assert_int_equal(nout, 10);
+        for (int i = 0; i < 10; i++) {
+            ltm_job j = job_at(i);
+            assert_int_equal(j.attempt, 1);
+            int64_t dispatched = 0;
+            assert_int_equal(attempts_of(l, j.job_id, &dispatched), 1);
+            assert_int_equal(dispatched, j.dispatched_ms);
+            assert_int_equal(j.dispatched_ms, k == 0 ? restart_at[k] : t0);
+            for (int m = 0; m < i; m++) {
+                ltm_job other = job_at(m);
+                assert_string_not_equal(other.job_id, j.job_id);
+                ltm_job_clear(&other);
+            }
+            ltm_job_clear(&j);
+        }
+        assert_int_equal(count_in_flight(l), 10);
+        reset();
+        engine_free(e);
+        ledger_close(l);
+        remove_ledger(path);
+    }
+}
+
+/* A pause or a rate limit that comes after the slot was armed applies to
+ * it as it would have at its instant: skipped, or held until the limit
+ * ends; nothing goes out at the instant. */
+static void pause_and_rate_limit_take_armed_jobs_back(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    char err[200];
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    assert_int_equal(engine_set_paused(e, "acme", 1, t0 - 5 * S, err, sizeof err), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    assert_int_equal(engine_run(e, t0 + 60 * S), 0);
+    assert_int_equal(nout, 0);
+    expect_state(e, ID, "skipped", 0);
+    assert_int_equal(attempts_of(l, ID, NULL), 0);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.skipped, 1);
+    assert_int_equal(c.dispatched, 0);
+    engine_free(e);
+    ledger_close(l);
+
+    /* 08:59 goes out, its rate limit arrives while 09:00 is armed. */
+    const char *two = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":"
+                      "{\"posts\":[\"08:59\",\"09:00\"]}}]}";
+    const char *first = "post:acme:2026-11-25T08:59:00Z";
+    l = open_ledger(":memory:");
+    e = make(two, &s, l);
+    assert_int_equal(engine_start(e, t0 - 120 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 70 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 60 * S), 0);
+    assert_int_equal(nout, 1);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    expect_state(e, ID, "in_flight", 1);
+    answer(e, first, 1, LTM_RESULT_FAILED, 1, "rate_limited", 120 * S, t0 - 5 * S);
+    expect_state(e, ID, "waiting", 0);
+    assert_int_equal(attempts_of(l, ID, NULL), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    assert_int_equal(nout, 1);
+    assert_int_equal(engine_run(e, t0 + 115 * S), 0);
+    assert_int_equal(nout, 3);
+    ltm_job j = job_at(2);
+    assert_int_equal(j.attempt, 1);
+    assert_int_equal(j.dispatched_ms, t0 + 115 * S);
+    ltm_job_clear(&j);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+/* A ledger that refuses the arming transaction: nothing is armed, the slots
+ * are armed by a later pass and each goes out once at its instant. */
+static void arming_refused_by_the_ledger(void **state)
+{
+    (void)state;
+    char path[4096];
+    temp_ledger_path(path, sizeof path);
+    engine_settings s = armed_defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    ledger *l = open_ledger(path);
+    engine *e = make(TEN, &s, l);
+    assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+    ledger_refuses_after_eight(path, 1);
+    assert_int_not_equal(engine_run(e, t0 - 10 * S), 0);
+    assert_int_equal(count_in_flight(l), 0);
+    ledger_refuses_after_eight(path, 0);
+    assert_int_equal(engine_run(e, t0 - 9 * S), 0);
+    assert_int_equal(count_in_flight(l), 10);
+    assert_int_equal(nout, 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    assert_int_equal(engine_run(e, t0 + S), 0);
+    assert_int_equal(nout, 10);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.dispatched, 10);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    remove_ledger(path);
+}
+
+/* A rate limit that ends before an armed slot's instant leaves it armed;
+ * a process frozen past the grace period finds its armed slot missed. */
+static void short_rate_limit_and_frozen_process(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    const char *two = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":"
+                      "{\"posts\":[\"08:59\",\"09:00\"]}}]}";
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(two, &s, l);
+    assert_int_equal(engine_start(e, t0 - 120 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 70 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    answer(e, "post:acme:2026-11-25T08:59:00Z", 1, LTM_RESULT_FAILED, 1, "rate_limited", 2 * S,
+           t0 - 5 * S);
+    expect_state(e, ID, "in_flight", 1);
+    assert_int_equal(engine_run(e, t0), 0);
+    assert_int_equal(nout, 3); /* 09:00 at its instant, then 08:59's retry */
+    ltm_job j = job_at(1);
+    assert_string_equal(j.job_id, ID);
+    assert_int_equal(j.dispatched_ms, t0);
+    ltm_job_clear(&j);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+
+    l = open_ledger(":memory:");
+    e = make(ACME, &s, l);
+    assert_int_equal(engine_start(e, t0 - 60 * S), 0);
+    assert_int_equal(engine_run(e, t0 - 10 * S), 0);
+    assert_int_equal(engine_run(e, t0 + 3601 * S), 0);
+    expect_state(e, ID, "missed", 0);
+    assert_int_equal(attempts_of(l, ID, NULL), 0);
+    assert_int_equal(nout, 1);
+    assert_string_equal(out[0].topic, "ltm/results");
+    ltm_result r = result_at(0);
+    assert_int_equal(r.status, LTM_RESULT_MISSED);
+    assert_string_equal(r.job_id, ID);
+    ltm_result_clear(&r);
+    engine_counters c;
+    engine_get_counters(e, &c);
+    assert_int_equal(c.missed, 1);
+    assert_int_equal(c.dispatched, 0);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+/* Slots armed for several instants at once go out each at its own instant,
+ * while the armed list is compacted behind the ones sent. */
+static void several_instants_armed_at_once(void **state)
+{
+    (void)state;
+    engine_settings s = armed_defaults();
+    s.dispatch_ahead_ms = 300 * S;
+    int64_t t0 = iso("2026-11-25T09:00:00Z");
+    const char *three = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":"
+                        "{\"posts\":[\"09:00\",\"09:01\",\"09:02\"]}}]}";
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(three, &s, l);
+    assert_int_equal(engine_start(e, t0 - 300 * S), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(engine_run(e, t0 - 170 * S), 0);
+    assert_int_equal(count_in_flight(l), 3);
+    assert_int_equal(nout, 0);
+    for (int m = 0; m < 3; m++) {
+        assert_int_equal(engine_run(e, t0 + m * 60 * S - 1), 0);
+        assert_int_equal(nout, m);
+        assert_int_equal(engine_run(e, t0 + m * 60 * S), 0);
+        assert_int_equal(nout, m + 1);
+        ltm_job j = job_at(m);
+        assert_int_equal(j.slot_ms, t0 + m * 60 * S);
+        ltm_job_clear(&j);
+    }
+    char *detail = engine_detail_json(e, t0 + 120 * S);
+    assert_non_null(strstr(detail, "\"armed\":0"));
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -744,6 +1046,12 @@ int main(void)
         cmocka_unit_test_setup(held_jobs_after_the_accounts_file_changed, setup),
         cmocka_unit_test_setup(skipped_slot_keeps_its_reason_under_a_rate_limit, setup),
         cmocka_unit_test_setup(very_long_downtime_still_dispatches_the_recent_slot, setup),
+        cmocka_unit_test_setup(armed_ahead_and_published_at_the_slot, setup),
+        cmocka_unit_test_setup(armed_jobs_across_a_crash, setup),
+        cmocka_unit_test_setup(pause_and_rate_limit_take_armed_jobs_back, setup),
+        cmocka_unit_test_setup(arming_refused_by_the_ledger, setup),
+        cmocka_unit_test_setup(short_rate_limit_and_frozen_process, setup),
+        cmocka_unit_test_setup(several_instants_armed_at_once, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

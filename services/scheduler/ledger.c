@@ -46,7 +46,8 @@ static const char schema[] =
     " account TEXT PRIMARY KEY, paused INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
     " reason TEXT, updated_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-    "CREATE TEMP TABLE IF NOT EXISTS prune (job_id TEXT PRIMARY KEY);";
+    "CREATE TEMP TABLE IF NOT EXISTS prune (job_id TEXT PRIMARY KEY);"
+    "CREATE TEMP TABLE IF NOT EXISTS disarm (job_id TEXT PRIMARY KEY);";
 
 static int db_error(ledger *l, const char *what)
 {
@@ -279,6 +280,16 @@ int ledger_attempt_insert(ledger *l, const char *job_id, int attempt, int64_t di
     return run(l, st, "insert attempt");
 }
 
+int ledger_attempt_delete(ledger *l, const char *job_id, int attempt)
+{
+    sqlite3_stmt *st = prepare(l, "DELETE FROM attempts WHERE job_id = ? AND attempt = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, job_id);
+    sqlite3_bind_int(st, 2, attempt);
+    return run(l, st, "delete attempt");
+}
+
 int ledger_attempt_finish(ledger *l, const char *job_id, int attempt, const char *outcome,
                           const char *error_class, const char *error, int64_t at_ms)
 {
@@ -448,6 +459,48 @@ int ledger_meta_set_int(ledger *l, const char *key, int64_t value)
     bind_text(st, 1, key);
     sqlite3_bind_int64(st, 2, value);
     return run(l, st, "set meta");
+}
+
+int ledger_meta_set_int_nosync(ledger *l, const char *key, int64_t value)
+{
+    sqlite3_exec(l->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    sqlite3_wal_autocheckpoint(l->db, 0);
+    int rc = ledger_begin(l);
+    if (rc == LTM_OK)
+        rc = ledger_meta_set_int(l, key, value);
+    if (rc == LTM_OK)
+        rc = ledger_commit(l);
+    else
+        ledger_rollback(l);
+    sqlite3_wal_autocheckpoint(l->db, 1000); /* SQLite's default */
+    if (sqlite3_exec(l->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(l, "synchronous=FULL");
+    return rc;
+}
+
+int ledger_disarm(ledger *l, int64_t sent_ms, int *deleted)
+{
+    *deleted = 0;
+    int rc = run(l, prepare(l, "DELETE FROM disarm"), "disarm");
+    /* The first two terms let SQLite use the partial index jobs_due: an
+     * armed job's due_ms (its lease expiry) lies after its slot. */
+    sqlite3_stmt *st = rc ? NULL : prepare(l,
+        "INSERT INTO disarm SELECT j.job_id FROM jobs j JOIN attempts a"
+        " ON a.job_id = j.job_id AND a.attempt = 1"
+        " WHERE j.state IN ('waiting','in_flight') AND j.due_ms > ?1"
+        " AND j.state = 'in_flight' AND j.attempt = 1 AND j.origin IN ('schedule','system')"
+        " AND a.dispatched_ms > ?1");
+    if (st) {
+        sqlite3_bind_int64(st, 1, sent_ms);
+        rc = run(l, st, "disarm select");
+    }
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM attempts WHERE job_id IN disarm"), "disarm attempts");
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM jobs WHERE job_id IN disarm"), "disarm jobs");
+    if (!rc)
+        *deleted = sqlite3_changes(l->db);
+    return rc;
 }
 
 int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until_ms)

@@ -56,6 +56,7 @@ int ledger_job_update(ledger *l, const ledger_job *job, int64_t now_ms);
 
 int ledger_attempt_insert(ledger *l, const char *job_id, int attempt, int64_t dispatched_ms,
                           int64_t lease_until_ms);
+int ledger_attempt_delete(ledger *l, const char *job_id, int attempt);
 /* Sets (or replaces) the outcome of an attempt. */
 int ledger_attempt_finish(ledger *l, const char *job_id, int attempt, const char *outcome,
                           const char *error_class, const char *error, int64_t at_ms);
@@ -82,6 +83,14 @@ int ledger_last_post(ledger *l, const char *account, int64_t before_ms, int64_t 
 
 int ledger_meta_get_int(ledger *l, const char *key, int64_t *out);
 int ledger_meta_set_int(ledger *l, const char *key, int64_t value);
+/* The same in a transaction of its own committed without fsync (and
+ * without a checkpoint): a process crash keeps it, a power loss may not. */
+int ledger_meta_set_int_nosync(ledger *l, const char *key, int64_t value);
+
+/* Deletes the jobs of slots (origin schedule or system) in flight with
+ * their first attempt dispatched after sent_ms, with that attempt: armed
+ * ahead of their slot and never handed to MQTT. *deleted gets their number. */
+int ledger_disarm(ledger *l, int64_t sent_ms, int *deleted);
 
 /* Operator pause of an account (persisted), and rate-limit pause. */
 int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until_ms);

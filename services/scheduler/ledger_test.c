@@ -27,6 +27,17 @@ static ledger_job sample(const char *id, int64_t slot)
     return j;
 }
 
+/* The ledger file and the WAL files SQLite keeps beside it. */
+static void remove_ledger(const char *path)
+{
+    char side[64];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 static void a_job_id_is_recorded_once(void **state)
 {
     (void)state;
@@ -53,12 +64,7 @@ static void a_job_id_is_recorded_once(void **state)
     assert_int_equal(ledger_next_due(l, &due), 0);
     assert_int_equal(due, 1000);
     ledger_close(l);
-    char wal[64];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-    unlink(path);
+    remove_ledger(path);
 }
 
 static void attempts_results_and_history(void **state)
@@ -151,6 +157,74 @@ static void unopenable_path_is_reported(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/x/ledger.db"));
 }
 
+/* Only slot jobs in flight with their first attempt dispatched after the
+ * "sent through" instant are armed jobs never sent: those go, with their
+ * attempt; nothing else is touched. The note written without fsync reads
+ * back, and a process that reopens the file sees it. */
+static void disarm_removes_only_armed_jobs_never_sent(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ltm-ledger-test-XXXXXX";
+    close(mkstemp(path));
+    ledger *l;
+    char err[200];
+    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
+    struct {
+        const char *id, *state, *origin;
+        int attempt;
+        int64_t dispatched;
+        int gone;
+    } cases[] = {
+        {"post:acme:armed", LEDGER_IN_FLIGHT, "schedule", 1, 9000, 1},
+        {"report:armed", LEDGER_IN_FLIGHT, "system", 1, 9000, 1},
+        {"post:acme:sent", LEDGER_IN_FLIGHT, "schedule", 1, 5000, 0},
+        {"post:acme:ondemand", LEDGER_IN_FLIGHT, "ltmctl", 1, 9000, 0},
+        {"post:acme:retry", LEDGER_IN_FLIGHT, "schedule", 2, 9000, 0},
+        {"post:acme:waiting", LEDGER_WAITING, "schedule", 1, 9000, 0},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    for (size_t i = 0; i < n; i++) {
+        ledger_job j = sample(cases[i].id, 9000);
+        snprintf(j.state, sizeof j.state, "%s", cases[i].state);
+        snprintf(j.origin, sizeof j.origin, "%s", cases[i].origin);
+        j.attempt = cases[i].attempt;
+        j.due_ms = cases[i].dispatched + 600000;
+        assert_int_equal(ledger_job_insert(l, &j), 1);
+        for (int a = 1; a <= cases[i].attempt; a++)
+            assert_int_equal(ledger_attempt_insert(l, cases[i].id, a, cases[i].dispatched,
+                                                   cases[i].dispatched + 600000), 0);
+    }
+    assert_int_equal(ledger_meta_set_int_nosync(l, "sent_through_ms", 5000), 0);
+    int64_t sent = 0;
+    assert_int_equal(ledger_meta_get_int(l, "sent_through_ms", &sent), 0);
+    assert_int_equal(sent, 5000);
+    ledger_close(l);
+    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
+    assert_int_equal(ledger_meta_get_int(l, "sent_through_ms", &sent), 0);
+    assert_int_equal(sent, 5000);
+    assert_int_equal(ledger_begin(l), 0);
+    int deleted = -1;
+    assert_int_equal(ledger_disarm(l, sent, &deleted), 0);
+    assert_int_equal(ledger_commit(l), 0);
+    assert_int_equal(deleted, 2);
+    for (size_t i = 0; i < n; i++) {
+        ledger_job got;
+        char outcome[32];
+        assert_int_equal(ledger_job_get(l, cases[i].id, &got), cases[i].gone ? LTM_ENOTFOUND : 0);
+        if (!cases[i].gone)
+            ledger_job_clear(&got);
+        assert_int_equal(ledger_attempt_outcome(l, cases[i].id, 1, outcome, sizeof outcome),
+                         cases[i].gone ? LTM_ENOTFOUND : 0);
+    }
+    assert_int_equal(ledger_attempt_delete(l, "post:acme:retry", 2), 0);
+    char outcome[32];
+    assert_int_equal(ledger_attempt_outcome(l, "post:acme:retry", 2, outcome, sizeof outcome),
+                     LTM_ENOTFOUND);
+    assert_int_equal(ledger_attempt_outcome(l, "post:acme:retry", 1, outcome, sizeof outcome), 0);
+    ledger_close(l);
+    remove_ledger(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +232,7 @@ int main(void)
         cmocka_unit_test(attempts_results_and_history),
         cmocka_unit_test(prune_removes_old_final_jobs_only),
         cmocka_unit_test(unopenable_path_is_reported),
+        cmocka_unit_test(disarm_removes_only_armed_jobs_never_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

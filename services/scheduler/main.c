@@ -40,6 +40,9 @@ static const ltm_setting settings[] = {
      "UTC time HH:MM of the daily report job, or off"},
     {"LTM_SCHEDULER_TICK", LTM_SET_DURATION, "1s", 0, 10, 60000, NULL,
      "longest sleep between two looks at the clock"},
+    {"LTM_DISPATCH_AHEAD", LTM_SET_DURATION, "10s", 0, 0, 600000, NULL,
+     "slots are recorded in the ledger this long before they are due, then only published at "
+     "their instant; 0 records them at the instant"},
     {"LTM_LEDGER_RETENTION", LTM_SET_DURATION, "90d", 0, 0, 3650LL * 86400000, NULL,
      "finished jobs older than this are deleted from the ledger; 0 keeps them"},
 };
@@ -73,6 +76,7 @@ static int settings_of(const ltm_config *c, engine_settings *s, char *err, size_
     s->grace_ms = ltm_config_int(c, "LTM_MISSED_GRACE");
     s->rate_limit_ms = ltm_config_int(c, "LTM_RATE_LIMIT_PAUSE");
     s->retention_ms = ltm_config_int(c, "LTM_LEDGER_RETENTION");
+    s->dispatch_ahead_ms = ltm_config_int(c, "LTM_DISPATCH_AHEAD");
     const char *at = ltm_config_str(c, "LTM_DAILY_REPORT_AT");
     s->report_minute = strcmp(at, "off") == 0 ? -1 : ltm_time_parse_hhmm(at);
     if (s->report_minute < 0 && strcmp(at, "off") != 0) {
@@ -165,6 +169,12 @@ int main(int argc, char **argv)
         .clean_session = 0, /* results that arrive while we restart must wait for us */
         .settings = settings,
         .setting_count = sizeof settings / sizeof settings[0],
+        /* The ledger, not Paho's files, is what survives a crash: every
+         * attempt is recorded before it is published, one never handed to
+         * MQTT is recorded again at the restart and one lost on its way is
+         * dispatched again when its lease expires (docs/scheduler.md). One
+         * file per QoS 1 message in flight cost a burst seconds. */
+        .mqtt_persistence = "memory",
     };
     ltm_service *svc;
     int rc = ltm_service_init(&def, argc, argv, &svc);

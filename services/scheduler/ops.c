@@ -79,13 +79,17 @@ int engine_set_paused(engine *e, const char *account, int paused, int64_t now, c
         rc = ledger_pause_set(e->l, a->name, paused, until, paused ? "operator" : NULL, now);
     if (rc == LTM_OK && !paused)
         rc = ledger_release_held(e->l, a->name, now);
+    if (rc == LTM_OK && paused)
+        rc = engine_cancel_armed(e, a->name, 1, 0, now);
     if (rc == LTM_OK)
         rc = ledger_commit(e->l);
     if (rc != LTM_OK) {
         ledger_rollback(e->l);
+        engine_discard(e);
         snprintf(err, err_size, "ledger error");
         return rc;
     }
+    engine_flush(e);
     ltm_info(paused ? "account paused" : "account resumed", "account", a->name);
     return LTM_OK;
 }
@@ -135,6 +139,7 @@ char *engine_detail_json(engine *e, int64_t now)
     cJSON_AddNumberToObject(o, "waiting", waiting);
     cJSON_AddNumberToObject(o, "in_flight", in_flight);
     cJSON_AddNumberToObject(o, "held", held);
+    cJSON_AddNumberToObject(o, "armed", (double)(e->armed_count - e->armed_head));
     cJSON_AddNumberToObject(o, "dispatched", (double)e->c.dispatched);
     cJSON_AddNumberToObject(o, "retries", (double)e->c.retries);
     cJSON_AddNumberToObject(o, "results_counted", (double)e->c.results_counted);

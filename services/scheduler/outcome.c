@@ -114,6 +114,8 @@ static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
     m.text = j->text;
     m.prompt = j->prompt;
     m.image_url = j->image_url;
+    if (e->arming) /* counted and logged when it goes out */
+        return engine_arm(e, j, job_topic(j->kind), ltm_job_encode(&m));
     e->c.dispatched++;
     if (j->attempt > 1)
         e->c.retries++;
@@ -207,6 +209,8 @@ static int rate_limited(engine *e, ledger_job *j, const ltm_result *r, int64_t n
     set_state(j, LEDGER_WAITING, until, "account rate limited");
     ltm_warn("account rate limited: dispatches paused", "job_id", j->job_id, "account",
              j->account, "for_ms", LTM_INT(until - now));
+    if (rc == LTM_OK)
+        rc = engine_cancel_armed(e, j->account, 0, until, now);
     return rc != LTM_OK ? rc : ledger_job_update(e->l, j, now);
 }
 
@@ -323,13 +327,5 @@ int engine_on_result(engine *e, const ltm_result *r, int64_t now)
         return LTM_OK;
     if (ledger_begin(e->l) != LTM_OK)
         return LTM_EDB;
-    int rc = handle_result(e, r, now);
-    if (rc == LTM_OK && (rc = ledger_commit(e->l)) == LTM_OK) {
-        engine_flush(e);
-        return LTM_OK;
-    }
-    ledger_rollback(e->l);
-    engine_discard(e);
-    e->c.ledger_errors++;
-    return rc;
+    return engine_finish(e, handle_result(e, r, now));
 }
