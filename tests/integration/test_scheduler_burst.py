@@ -5,13 +5,18 @@ reaches the workers' topic, the lost ones through the lease), no job goes
 out that the ledger does not hold with that very attempt and dispatch time,
 and no attempt goes out twice.
 
-Slots are whole minutes: the test waits for the next minute at least
-LEAD_S seconds away (the only real-world wait; the lease is compressed)."""
+Slots are whole local minutes, so instead of waiting for the next minute
+the test compiles (with zic) a zone "Test/Burst" whose UTC offset is a few
+seconds, chosen so that a local minute starts LEAD_S seconds from now; every
+start of the scheduler sees it through TZDIR (the standard variable GLib and
+glibc read). The slot instant is then a UTC second that is usually not a
+whole minute, and job ids carry it as such. No real-world wait but LEAD_S; the
+lease is compressed."""
 
-import math
 import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 import unittest
@@ -22,6 +27,25 @@ from test_scheduler import parse_iso, start_scheduler
 ACCOUNTS = 1000
 LEAD_S = 8
 LEASE_S = 12
+
+
+def zone_dir_with_minute_at(test, instant):
+    """A TZDIR holding the system's zoneinfo plus "Test/Burst", a fixed zone
+    whose offset (0 to 59 s) puts a local minute boundary at `instant`, a
+    whole UTC second."""
+    offset = -instant % 60
+    tzdir = tempfile.mkdtemp(prefix="ltm-tz-")
+    test.addCleanup(shutil.rmtree, tzdir, True)
+    system = os.environ.get("TZDIR") or "/usr/share/zoneinfo"
+    for name in os.listdir(system):
+        os.symlink(os.path.join(system, name), os.path.join(tzdir, name))
+    source = os.path.join(tzdir, "burst.zi")
+    with open(source, "w") as f:
+        # GLib refuses a TZif footer whose abbreviation is under 3 letters.
+        f.write("Zone Test/Burst 0:00:%02d - LTMT\n" % offset)
+    zic = shutil.which("zic") or "/usr/sbin/zic"
+    subprocess.run([zic, "-d", tzdir, source], check=True, timeout=30)
+    return tzdir, offset
 
 
 def ledger_attempts(data_dir):
@@ -46,22 +70,25 @@ class SchedulerBurstKillTest(unittest.TestCase):
                 if isinstance(m.payload, dict)]
 
     def test_sigkill_before_and_during_a_burst_loses_nothing_and_sends_nothing_unrecorded(self):
-        slot = math.ceil((time.time() + LEAD_S) / 60) * 60
-        hhmm = time.strftime("%H:%M", time.gmtime(slot))
-        accounts = [{"name": "acct-%d" % i, "timezone": "UTC", "schedule": {"posts": [hhmm]}}
+        slot = int(time.time()) + LEAD_S
+        tzdir, offset = zone_dir_with_minute_at(self, slot)
+        hhmm = time.strftime("%H:%M", time.gmtime(slot + offset))
+        accounts = [{"name": "acct-%d" % i, "timezone": "Test/Burst",
+                     "schedule": {"posts": [hhmm]}}
                     for i in range(ACCOUNTS)]
         data_dir = tempfile.mkdtemp(prefix="ltm-burst-")
         if not ltmtest.KEEP_STATE:
             self.addCleanup(shutil.rmtree, data_dir, True)
         env = {"LTM_DISPATCH_AHEAD": "60s", "LTM_LEASE": "%ds" % LEASE_S,
-               "LTM_LOG_LEVEL": "info"}
+               "LTM_LOG_LEVEL": "info", "TZDIR": tzdir}
         ids = {"post:acct-%d:%s" % (i, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(slot)))
                for i in range(ACCOUNTS)}
 
         # 1. Killed once the whole burst is recorded, before its instant.
         sched = start_scheduler(self, self.broker, accounts, env=env, data_dir=data_dir)
         sched.wait_log(r"slots armed jobs=%d " % ACCOUNTS, timeout=30)
-        self.assertLess(time.time(), slot, "armed too late for this test: machine overloaded?")
+        armed_ahead = slot - time.time()
+        self.assertGreater(armed_ahead, 0, "armed too late for this test: machine overloaded?")
         sched.kill()
         self.assertEqual(self.jobs_seen(), [], "published before the slot instant")
         self.assertEqual(len(ledger_attempts(data_dir)), ACCOUNTS)
@@ -94,8 +121,10 @@ class SchedulerBurstKillTest(unittest.TestCase):
         # Attempt 1 went out once per slot at most: the restart after the
         # second kill did not send the burst again.
         self.assertLessEqual(sum(1 for j in jobs if j["attempt"] == 1), ACCOUNTS)
-        print("burst kill test: %d jobs, %d attempt-1 messages before the kill, %d after the "
-              "lease" % (ACCOUNTS, len(first), sum(1 for j in jobs if j["attempt"] > 1)))
+        print("burst kill test: %d jobs at %s (zone offset %d s, armed %.1f s ahead), %d "
+              "attempt-1 messages before the kill, %d after the lease"
+              % (ACCOUNTS, min(ids)[-20:], offset, armed_ahead, len(first),
+                 sum(1 for j in jobs if j["attempt"] > 1)))
 
 
 if __name__ == "__main__":
