@@ -295,14 +295,15 @@ static void publish_detail(notifier *n)
              "{\"role\":\"%s\",\"channel\":\"%s\",\"telegram\":\"%s\",\"queue\":%zu,"
              "\"sent\":%llu,\"standby_skipped\":%llu,"
              "\"failed_attempts\":%llu,\"rejected\":%llu,\"summarised\":%llu,"
-             "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu}",
+             "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu,"
+             "\"instances\":%zu}",
              !n->startup_decided ? "starting" : ntf_is_active(n, ltm_now_ms()) ? "active"
                                                                                 : "standby",
              n->channel, n->telegram_state, n->queue.count, (unsigned long long)n->sent,
              (unsigned long long)n->standby_skipped,
              (unsigned long long)n->attempts_failed, (unsigned long long)n->rejected,
              (unsigned long long)n->queue.summarised, (unsigned long long)n->enqueue_failed,
-             firing, (unsigned long long)n->host.samples);
+             firing, (unsigned long long)n->host.samples, n->rules.instance_count);
     ltm_service_set_detail(n->svc, detail);
 }
 
