@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "ltm/error.h"
+#include "ltm/json.h"
 #include "ltm/msg.h"
 
 #include <cjson/cJSON.h>
@@ -21,7 +22,8 @@ static int num(const cJSON *o, const char *key)
 
 int ltmctl_reply_status(const char *reply, size_t len)
 {
-    cJSON *o = cJSON_ParseWithLength(reply, len);
+    char reason[LTM_REASON_SIZE];
+    cJSON *o = ltm_json_parse_object(reply, len, reason, sizeof reason);
     int ok = o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok"));
     cJSON_Delete(o);
     return ok ? LTMCTL_OK : LTMCTL_REFUSED;
@@ -70,9 +72,10 @@ static void print_jobs(FILE *out, const cJSON *o)
 
 int ltmctl_print_reply(FILE *out, FILE *err, const char *command, const char *reply, size_t len)
 {
-    cJSON *o = cJSON_ParseWithLength(reply, len);
+    char reason[LTM_REASON_SIZE];
+    cJSON *o = ltm_json_parse_object(reply, len, reason, sizeof reason);
     if (!o) {
-        fputs("ltmctl: the scheduler's reply is not JSON\n", err);
+        fprintf(err, "ltmctl: the scheduler's reply is malformed: %s\n", reason);
         return LTMCTL_REFUSED;
     }
     int rc = LTMCTL_OK;
