@@ -160,7 +160,8 @@ int ltm_json_valid_utf8(const void *text, size_t len)
     return 1;
 }
 
-/* What cJSON lets through but RFC 8259 and our decoders must not: bytes that
+/* What cJSON lets through but RFC 8259 and our decoders must not (a NUL byte
+ * is checked before): bytes that
  * are not UTF-8 (they would be copied into logs, dead letters and re-encoded
  * messages as invalid JSON text), a raw control character inside a string,
  * and the escape \u0000 (cJSON cuts the string short there, so "a\u0000b"
@@ -171,10 +172,6 @@ static int text_problem(const unsigned char *s, size_t len, char *reason, size_t
     for (size_t i = 0, n; i < len; i += n) {
         unsigned char c = s[i];
         n = 1;
-        if (c == 0) {
-            snprintf(reason, reason_size, "payload contains a NUL byte");
-            return 1;
-        }
         if (c >= 0x80) {
             if ((n = utf8_sequence(s + i, len - i)) == 0) {
                 snprintf(reason, reason_size, "payload is not valid UTF-8 (byte %zu)", i);
@@ -201,6 +198,10 @@ cJSON *ltm_json_parse_object(const char *text, size_t len, char *reason, size_t 
 {
     if (!text || len == 0) {
         snprintf(reason, reason_size, "empty payload");
+        return NULL;
+    }
+    if (memchr(text, '\0', len)) {
+        snprintf(reason, reason_size, "payload contains a NUL byte");
         return NULL;
     }
     if (text_problem((const unsigned char *)text, len, reason, reason_size))
