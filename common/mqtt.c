@@ -44,8 +44,6 @@ struct ltm_mqtt {
 
     inbox_node *in_head, *in_tail;
     size_t in_count, max_inbox;
-    pthread_cond_t inbox_room; /* signalled when the owner takes a message */
-    int closing;               /* disconnecting: arrivals no longer wait for room */
 
     outgoing *out_head, *out_tail;
     size_t out_count, inflight, max_outbox;
@@ -309,19 +307,6 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
     ltm_mqtt *c = context;
     size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
     pthread_mutex_lock(&c->lock);
-    /* A full inbox waits for room instead of declining at once: Paho offers
-     * a declined message again only once per pass of its receive loop, and
-     * that loop idles up to a second when the broker has sent all it may
-     * before our PUBACKs. A burst larger than the inbox fell to about one
-     * message a second (10,000 bad messages would have taken hours). Waiting
-     * here is plain backpressure: the broker keeps the rest. The wait is cut
-     * in slices so a stuck owner still lets Paho read its other packets. */
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += 1;
-    while (c->in_count >= c->max_inbox && !c->closing &&
-           pthread_cond_timedwait(&c->inbox_room, &c->lock, &until) == 0) {
-    }
     int full = c->in_count >= c->max_inbox;
     if (full)
         c->stats.inbox_declined++;
@@ -386,11 +371,6 @@ int ltm_mqtt_new(const ltm_mqtt_options *o, ltm_mqtt **out, char *err, size_t er
         return LTM_ENOMEM;
     }
     pthread_mutex_init(&c->lock, NULL);
-    pthread_condattr_t cattr;
-    pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->inbox_room, &cattr);
-    pthread_condattr_destroy(&cattr);
     c->uri = strdup(uri);
     c->host = strdup(host);
     c->client_id = strdup(o->client_id);
@@ -434,10 +414,6 @@ void ltm_mqtt_free(ltm_mqtt *c)
 {
     if (!c)
         return;
-    pthread_mutex_lock(&c->lock);
-    c->closing = 1;
-    pthread_cond_broadcast(&c->inbox_room);
-    pthread_mutex_unlock(&c->lock);
     if (c->handle)
         MQTTAsync_destroy(&c->handle);
     while (c->in_head) {
@@ -465,7 +441,6 @@ void ltm_mqtt_free(ltm_mqtt *c)
     free(c->ca_file);
     free(c->cert_file);
     free(c->key_file);
-    pthread_cond_destroy(&c->inbox_room);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -550,7 +525,6 @@ int ltm_mqtt_connect(ltm_mqtt *c)
 {
     pthread_mutex_lock(&c->lock);
     c->want_connection = 1;
-    c->closing = 0;
     pthread_mutex_unlock(&c->lock);
     return start_connect(c);
 }
@@ -679,7 +653,6 @@ ltm_mqtt_message *ltm_mqtt_receive(ltm_mqtt *c)
         if (!c->in_head)
             c->in_tail = NULL;
         c->in_count--;
-        pthread_cond_signal(&c->inbox_room);
     }
     pthread_mutex_unlock(&c->lock);
     if (!n)
@@ -767,12 +740,6 @@ int ltm_mqtt_disconnect(ltm_mqtt *c, int timeout_ms)
 {
     int64_t deadline = ltm_mono_ms() + timeout_ms;
     int pending;
-    /* Nobody takes from the inbox any more: an arrival must not hold up the
-     * receive thread, which brings the acknowledgements we wait for. */
-    pthread_mutex_lock(&c->lock);
-    c->closing = 1;
-    pthread_cond_broadcast(&c->inbox_room);
-    pthread_mutex_unlock(&c->lock);
     for (;;) {
         ltm_mqtt_service(c);
         pthread_mutex_lock(&c->lock);
