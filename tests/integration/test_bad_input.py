@@ -37,7 +37,7 @@ import urllib.request
 
 import badinput as bi
 import ltmtest
-from ltmservice import Service, binary
+from ltmservice import Service, binary, give_accounts
 
 COUNT = int(os.environ.get("LTM_BAD_INPUT_COUNT") or 10000)
 # Each flood goes out in pipelined bursts of CHUNK, the next once every
@@ -84,11 +84,6 @@ COUNTED = {("health-gateway", "ltm/dlq")}
 RETAINED = {"ltm/status/poster/retained-garbage": ("poster", b'{"service":"poster",'),
             "ltm/reports/startup": ("notifier", b"\xff garbage")}
 
-ACCOUNTS = """{"accounts": [{"name": "demo", "timezone": "UTC",
-  "schedule": {"weekdays": ["mon"], "posts": ["03:17"], "stories": ["03:17"]},
-  "content": {"language": "en", "prompt": "Unused."},
-  "channel": {"type": "sandbox"}, "stories": {"channel": {"type": "sandbox"},
-  "image_urls": ["https://example.com/story.jpg"]}}]}"""
 SERVICES = ("scheduler", "poster", "story-publisher", "sysmonitor", "notifier", "health-gateway")
 
 
@@ -168,10 +163,7 @@ class BadInputTest(unittest.TestCase):
             svc = Service(self.broker, name, env=env, start=False)
             self.addCleanup(svc.close)
             if name in ("scheduler", "poster", "story-publisher"):
-                path = os.path.join(svc.data_dir, "accounts.json")
-                with open(path, "w") as f:
-                    f.write(ACCOUNTS)
-                svc.env["LTM_ACCOUNTS_FILE"] = path
+                give_accounts(svc)
             self.svcs[name] = svc.start()
             if name == "health-gateway":  # its dead letter of the retained garbage
                 ltmtest.wait_until(lambda: self.dlq.count(name, "ltm/status/poster/"
