@@ -54,6 +54,9 @@ WARMUP = COUNT
 AT_LIMIT_PER_FLOOD = 6   # 256 KiB each: a few per topic, not a tenth of the flood
 BEYOND_LIMIT_PER_FLOOD = 2
 RSS_GROWTH_MAX_KIB = 1024
+# "report": figures printed, not held to the limit (the sanitizer build, whose
+# quarantine keeps freed memory; LeakSanitizer checks each exit there).
+RSS_CHECKED = os.environ.get("LTM_BAD_INPUT_RSS") != "report"
 
 # The topic each subscription is flooded on, and the broker user that may write it.
 FLOODS = {
@@ -277,7 +280,7 @@ class BadInputTest(unittest.TestCase):
         # up, a peak later than the warm-up's) does not grow again over a
         # second flood; a leak does: 10,000 messages again, measured again.
         again = {}
-        if any(g >= RSS_GROWTH_MAX_KIB for g in growth.values()):
+        if RSS_CHECKED and any(g >= RSS_GROWTH_MAX_KIB for g in growth.values()):
             run(COUNT, AT_LIMIT_PER_FLOOD)
             again = {n: bi.rss_anon_kib(s.proc.pid) - rss_after[n]
                      for n, s in self.svcs.items()}
@@ -327,9 +330,10 @@ class BadInputTest(unittest.TestCase):
         print("bad input: %d messages per topic, %d topics, warm-up %.1f s, flood %.1f s, "
               "whole test %.1f s" % (COUNT, len(FLOODS), warm, flood_s,
                                      time.monotonic() - started), flush=True)
-        self.assertEqual([n for n in SERVICES if growth[n] >= RSS_GROWTH_MAX_KIB
-                          and again.get(n, growth[n]) >= RSS_GROWTH_MAX_KIB], [],
-                         "RssAnon grew by 1 MiB or more: %r, then %r" % (growth, again))
+        if RSS_CHECKED:
+            self.assertEqual([n for n in SERVICES if growth[n] >= RSS_GROWTH_MAX_KIB
+                              and again.get(n, growth[n]) >= RSS_GROWTH_MAX_KIB], [],
+                             "RssAnon grew by 1 MiB or more: %r, then %r" % (growth, again))
         for name, svc in self.svcs.items():
             self.assertEqual(svc.stop(timeout=30), 0, "ltm-%s:\n%s" % (name, svc.log()[-3000:]))
 
@@ -501,7 +505,9 @@ class LtmctlTest(unittest.TestCase):
         print("bad input: ltmctl --wait: %d results per flood, %d of its job malformed and "
               "named; RssAnon %d kB -> %d kB (%+d kB)" % (COUNT, said_bad, before, after,
                                                           after - before), flush=True)
-        self.assertLess(after - before, RSS_GROWTH_MAX_KIB)
+        self.assertNotIn("Sanitizer", self.read(err))
+        if RSS_CHECKED:
+            self.assertLess(after - before, RSS_GROWTH_MAX_KIB)
 
 
 if __name__ == "__main__":
