@@ -239,9 +239,6 @@ class DeadLetters:
                 total = sum(self.counts.values())
             if not behind:
                 return
-            if os.environ.get("LTM_BAD_INPUT_VERBOSE") and int(time.monotonic()) % 5 == 0:
-                print("behind (got, expected): %r" % behind, flush=True)
-                time.sleep(1)
             if total != last_total:
                 last_total, last_move = total, time.monotonic()
             elif time.monotonic() - last_move > stall:
