@@ -8,47 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Strict UTF-8 check (no overlongs, no surrogates): cJSON would otherwise
- * emit invalid JSON text for arbitrary bytes. */
-static int valid_utf8(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + n >= len)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
 static char *base64(const unsigned char *in, size_t len)
 {
     static const char table[] =
@@ -83,18 +42,32 @@ char *ltm_dlq_encode(const char *service, const char *instance, const char *topi
     rc |= ltm_json_add_str(o, "topic", topic);
     rc |= ltm_json_add_str(o, "reason", reason);
     rc |= ltm_json_add_time(o, "at", at_ms);
-    if (valid_utf8(payload, len)) {
-        char *text = malloc(len + 1);
+    /* A dead letter must fit under the broker's message_size_limit (256 KiB)
+     * or the broker drops it in silence: a payload escaped as JSON can grow
+     * six-fold (\u00XX), base64 by a third. Beyond DLQ_PAYLOAD_MAX bytes
+     * only the start is kept, and the dead letter says so. */
+    size_t keep = len;
+    if (keep > LTM_DLQ_PAYLOAD_MAX) {
+        keep = LTM_DLQ_PAYLOAD_MAX;
+        rc |= cJSON_AddNumberToObject(o, "payload_bytes", (double)len) ? 0 : LTM_ENOMEM;
+        rc |= cJSON_AddTrueToObject(o, "payload_truncated") ? 0 : LTM_ENOMEM;
+        /* Cut on a character boundary, so a UTF-8 payload stays text. */
+        const unsigned char *p = payload;
+        while (keep > LTM_DLQ_PAYLOAD_MAX - 3 && (p[keep] & 0xC0) == 0x80)
+            keep--;
+    }
+    if (ltm_json_valid_utf8(payload, keep)) {
+        char *text = malloc(keep + 1);
         if (text) {
-            memcpy(text, payload, len);
-            text[len] = '\0';
+            memcpy(text, payload, keep);
+            text[keep] = '\0';
             rc |= ltm_json_add_str(o, "payload", text);
             free(text);
         } else {
             rc |= LTM_ENOMEM;
         }
     } else {
-        char *b64 = base64(payload, len);
+        char *b64 = base64(payload, keep);
         rc |= b64 ? ltm_json_add_str(o, "payload_base64", b64) : LTM_ENOMEM;
         free(b64);
     }

@@ -4,6 +4,7 @@
 #include "ltm/timeutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,84 @@ int64_t ltm_json_count(const cJSON *item)
     return (int64_t)item->valuedouble;
 }
 
+/* Length of the UTF-8 sequence at s (strict: no overlongs, no surrogates,
+ * nothing above U+10FFFF), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xE0) == 0xC0) {
+        n = 1;
+        cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 2;
+        cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n >= left)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n + 1;
+}
+
+int ltm_json_valid_utf8(const void *text, size_t len)
+{
+    const unsigned char *s = text;
+    for (size_t i = 0, n; i < len; i += n) {
+        if (s[i] == 0 || (n = utf8_sequence(s + i, len - i)) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* What cJSON lets through but RFC 8259 and our decoders must not (a NUL byte
+ * is checked before): bytes that
+ * are not UTF-8 (they would be copied into logs, dead letters and re-encoded
+ * messages as invalid JSON text), a raw control character inside a string,
+ * and the escape \u0000 (cJSON cuts the string short there, so "a\u0000b"
+ * would silently read as "a"). */
+static int text_problem(const unsigned char *s, size_t len, char *reason, size_t reason_size)
+{
+    int in_string = 0;
+    for (size_t i = 0, n; i < len; i += n) {
+        unsigned char c = s[i];
+        n = 1;
+        if (c >= 0x80) {
+            if ((n = utf8_sequence(s + i, len - i)) == 0) {
+                snprintf(reason, reason_size, "payload is not valid UTF-8 (byte %zu)", i);
+                return 1;
+            }
+        } else if (c < 0x20 && (in_string || (c != ' ' && c != '\t' && c != '\n' && c != '\r'))) {
+            snprintf(reason, reason_size, "payload has a raw control character 0x%02x (byte %zu)",
+                     c, i);
+            return 1;
+        } else if (in_string && c == '\\') {
+            if (i + 5 < len && memcmp(s + i + 1, "u0000", 5) == 0) {
+                snprintf(reason, reason_size, "payload has the escape \\u0000 (byte %zu)", i);
+                return 1;
+            }
+            n = i + 1 < len ? 2 : 1; /* the escaped character cannot end the string */
+        } else if (c == '"') {
+            in_string = !in_string;
+        }
+    }
+    return 0;
+}
+
 cJSON *ltm_json_parse_object(const char *text, size_t len, char *reason, size_t reason_size)
 {
     if (!text || len == 0) {
@@ -125,6 +204,8 @@ cJSON *ltm_json_parse_object(const char *text, size_t len, char *reason, size_t 
         snprintf(reason, reason_size, "payload contains a NUL byte");
         return NULL;
     }
+    if (text_problem((const unsigned char *)text, len, reason, reason_size))
+        return NULL;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {

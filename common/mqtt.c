@@ -23,6 +23,8 @@
 #define BACKOFF_MAX_MS 60000
 #define LOST_WARN_FIRST_MS 10000
 #define LOST_WARN_MAX_MS (5 * 60000)
+/* Longest an arrival waits for room in a full inbox (see on_message). */
+#define ARRIVAL_WAIT_MS 20
 
 typedef struct outgoing {
     struct outgoing *next;
@@ -47,6 +49,10 @@ struct ltm_mqtt {
 
     inbox_node *in_head, *in_tail;
     size_t in_count, max_inbox;
+    pthread_cond_t inbox_room; /* signalled when the owner takes a message */
+    int arrival_waiting;       /* on_message waits for room, holding Paho's lock */
+    int closing;               /* disconnecting: arrivals no longer wait */
+    int64_t last_take_ms;      /* when the owner last took a message */
 
     outgoing *out_head, *out_tail;
     size_t out_count, inflight, max_outbox;
@@ -310,12 +316,44 @@ static int on_message(void *context, char *topic, int topic_len, MQTTAsync_messa
     ltm_mqtt *c = context;
     size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
     pthread_mutex_lock(&c->lock);
-    int full = c->in_count >= c->max_inbox;
+    /* Declining a QoS 1 message holds back its PUBACK, so the broker stops
+     * at max_inflight_messages: that is the backpressure. A QoS 0 message
+     * has no PUBACK: Paho keeps reading them off the socket into its own
+     * queue whatever we answer, and offers a declined one again only once
+     * per pass of its receive loop (which idles up to a second), so
+     * declining saved no memory and turned a burst of metrics into about
+     * one message a second. */
+    int full = c->in_count >= c->max_inbox && msg->qos > 0;
+    /* A declined QoS 1 message comes back only at the next pass of Paho's
+     * receive loop, and with the broker waiting for our PUBACKs nothing else
+     * arrives to start one: up to a second each time. A short wait lets an
+     * owner that is draining the inbox make room first; one that is not (a
+     * worker at capacity, a service waiting for its outbox to drain) gets
+     * the plain decline, so Paho goes on reading acknowledgements. Paho
+     * holds its own lock while it calls us, so meanwhile the owner must not
+     * call Paho: ltm_mqtt_publish and ltm_mqtt_service only queue. */
+    if (full && !c->closing && ltm_mono_ms() - c->last_take_ms <= ARRIVAL_WAIT_MS) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += ARRIVAL_WAIT_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        c->arrival_waiting = 1;
+        while (c->in_count >= c->max_inbox && !c->closing &&
+               pthread_cond_timedwait(&c->inbox_room, &c->lock, &until) == 0) {
+        }
+        c->arrival_waiting = 0;
+        full = c->in_count >= c->max_inbox;
+    }
     if (full)
         c->stats.inbox_declined++;
     pthread_mutex_unlock(&c->lock);
-    if (full)
+    if (full) {
+        wake(c); /* publishes queued while we waited */
         return 0; /* Paho keeps it and offers it again; no PUBACK yet */
+    }
 
     ltm_mqtt_message *m = calloc(1, sizeof *m);
     inbox_node *node = calloc(1, sizeof *node);
@@ -374,6 +412,11 @@ int ltm_mqtt_new(const ltm_mqtt_options *o, ltm_mqtt **out, char *err, size_t er
         return LTM_ENOMEM;
     }
     pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_t cattr;
+    pthread_condattr_init(&cattr);
+    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->inbox_room, &cattr);
+    pthread_condattr_destroy(&cattr);
     c->uri = strdup(uri);
     c->host = strdup(host);
     c->client_id = strdup(o->client_id);
@@ -429,6 +472,10 @@ void ltm_mqtt_free(ltm_mqtt *c)
 {
     if (!c)
         return;
+    pthread_mutex_lock(&c->lock);
+    c->closing = 1;
+    pthread_cond_broadcast(&c->inbox_room);
+    pthread_mutex_unlock(&c->lock);
     if (c->handle)
         MQTTAsync_destroy(&c->handle);
     ltm_mqtt_store_free(c->store);
@@ -457,6 +504,7 @@ void ltm_mqtt_free(ltm_mqtt *c)
     free(c->ca_file);
     free(c->cert_file);
     free(c->key_file);
+    pthread_cond_destroy(&c->inbox_room);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -541,6 +589,7 @@ int ltm_mqtt_connect(ltm_mqtt *c)
 {
     pthread_mutex_lock(&c->lock);
     c->want_connection = 1;
+    c->closing = 0;
     pthread_mutex_unlock(&c->lock);
     return start_connect(c);
 }
@@ -640,7 +689,7 @@ int ltm_mqtt_publish(ltm_mqtt *c, const char *topic, const void *payload, size_t
         return LTM_EFULL;
     }
     /* Keep order: while older messages wait, new ones queue behind them. */
-    int send_now = c->connected && c->out_head == NULL;
+    int send_now = c->connected && c->out_head == NULL && !c->arrival_waiting;
     if (!send_now) {
         if (c->out_tail)
             c->out_tail->next = o;
@@ -669,6 +718,8 @@ ltm_mqtt_message *ltm_mqtt_receive(ltm_mqtt *c)
         if (!c->in_head)
             c->in_tail = NULL;
         c->in_count--;
+        c->last_take_ms = ltm_mono_ms();
+        pthread_cond_signal(&c->inbox_room);
     }
     pthread_mutex_unlock(&c->lock);
     if (!n)
@@ -710,7 +761,7 @@ int ltm_mqtt_service(ltm_mqtt *c)
 
     for (;;) {
         pthread_mutex_lock(&c->lock);
-        outgoing *o = c->connected ? c->out_head : NULL;
+        outgoing *o = c->connected && !c->arrival_waiting ? c->out_head : NULL;
         if (o) {
             c->out_head = o->next;
             if (!c->out_head)
@@ -732,7 +783,7 @@ int ltm_mqtt_service(ltm_mqtt *c)
     }
     pthread_mutex_lock(&c->lock);
     if (c->out_count > 0 && wait_ms > 100)
-        wait_ms = 100;
+        wait_ms = c->arrival_waiting ? ARRIVAL_WAIT_MS : 100;
     pthread_mutex_unlock(&c->lock);
     return wait_ms;
 }
@@ -756,6 +807,11 @@ int ltm_mqtt_disconnect(ltm_mqtt *c, int timeout_ms)
 {
     int64_t deadline = ltm_mono_ms() + timeout_ms;
     int pending;
+    /* Nobody takes from the inbox any more: arrivals must not wait for room. */
+    pthread_mutex_lock(&c->lock);
+    c->closing = 1;
+    pthread_cond_broadcast(&c->inbox_room);
+    pthread_mutex_unlock(&c->lock);
     for (;;) {
         ltm_mqtt_service(c);
         pthread_mutex_lock(&c->lock);

@@ -71,6 +71,10 @@ for n, line in enumerate(text.splitlines(), 1):
                 else d["payload"].encode("utf-8"))
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         sys.exit("replay-dlq: line %d is not a dead letter (%s)" % (n, e))
+    if d.get("payload_truncated"):
+        sys.exit("replay-dlq: line %d: only the first bytes of its %s-byte payload were kept "
+                 "(ltm/dlq keeps at most 32 KiB); it cannot be replayed"
+                 % (n, d.get("payload_bytes", "?")))
     user = next((u for pattern, u in WRITERS if re.match(pattern, str(topic))), None)
     if user is None:
         sys.exit("replay-dlq: line %d: no LTM user may publish on %r; replay it by hand"

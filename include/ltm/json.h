@@ -27,8 +27,14 @@ int ltm_json_time(const cJSON *obj, const char *key, int required, int64_t *out_
  * of an integer type's range (1e300) is undefined; this never does. */
 int64_t ltm_json_count(const cJSON *item);
 
-/* Parses text that must be a JSON object; reason on failure. Caller frees
- * with cJSON_Delete. */
+/* 1 when text is strict UTF-8 (no overlong forms, no surrogates) without a
+ * NUL byte, else 0. */
+int ltm_json_valid_utf8(const void *text, size_t len);
+
+/* Parses text that must be a JSON object; reason on failure. Rejects what
+ * cJSON alone would accept: invalid UTF-8, a NUL byte, a raw control
+ * character inside a string, the escape \u0000. Caller frees with
+ * cJSON_Delete. */
 cJSON *ltm_json_parse_object(const char *text, size_t len, char *reason, size_t reason_size);
 
 /* Builders: add nothing for a NULL string; a time as RFC 3339. Return 0 or

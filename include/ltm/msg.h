@@ -116,7 +116,13 @@ void ltm_alert_clear(ltm_alert *alert);
 /* ---- dead letter: ltm/dlq --------------------------------------------- */
 
 /* Wraps a rejected message with the reason; the payload is kept as a string
- * when it is valid UTF-8, else base64. */
+ * when it is valid UTF-8, else base64. Of a payload longer than
+ * LTM_DLQ_PAYLOAD_MAX bytes only the first LTM_DLQ_PAYLOAD_MAX (less up to 3,
+ * to end on a whole character) are kept, with "payload_bytes" (the full
+ * length) and "payload_truncated": true, so the dead letter stays under the
+ * broker's message_size_limit (256 KiB) even when every byte is escaped. */
+#define LTM_DLQ_PAYLOAD_MAX 32768
+
 char *ltm_dlq_encode(const char *service, const char *instance, const char *topic,
                      const void *payload, size_t len, const char *reason, int64_t at_ms);
 

@@ -52,7 +52,9 @@ int ltmctl_reply_job_id(const char *reply, size_t len, char *out, size_t size);
 
 /* For --wait: when payload (from ltm/results) is the final outcome of
  * job_id, prints it (raw with json) and returns the exit code it implies
- * (LTMCTL_OK or LTMCTL_JOB_FAILED); -1 when it is not. */
-int ltmctl_outcome(FILE *out, const char *payload, size_t len, const char *job_id, int json);
+ * (LTMCTL_OK or LTMCTL_JOB_FAILED); -1 when it is not. A result of job_id
+ * that does not decode (ltm/msg.h) is -1 too, with a line on err. */
+int ltmctl_outcome(FILE *out, FILE *err, const char *payload, size_t len, const char *job_id,
+                   int json);
 
 #endif

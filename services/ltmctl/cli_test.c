@@ -112,14 +112,29 @@ static void wait_outcomes(void **state)
     assert_int_equal(ltmctl_reply_job_id(reply, strlen(reply), id, sizeof id), 1);
     assert_string_equal(id, "post:acme:ondemand:r1");
     FILE *null = fopen("/dev/null", "w");
-    const char *retry = "{\"job_id\":\"post:acme:ondemand:r1\",\"status\":\"failed\",\"final\":false}";
-    const char *other = "{\"job_id\":\"post:x\",\"status\":\"published\",\"final\":true}";
-    const char *done = "{\"job_id\":\"post:acme:ondemand:r1\",\"status\":\"published\",\"final\":true}";
-    const char *failed = "{\"job_id\":\"post:acme:ondemand:r1\",\"status\":\"failed\",\"final\":true}";
-    assert_int_equal(ltmctl_outcome(null, retry, strlen(retry), id, 0), -1);
-    assert_int_equal(ltmctl_outcome(null, other, strlen(other), id, 0), -1);
-    assert_int_equal(ltmctl_outcome(null, done, strlen(done), id, 0), LTMCTL_OK);
-    assert_int_equal(ltmctl_outcome(null, failed, strlen(failed), id, 1), LTMCTL_JOB_FAILED);
+#define RESULT(id, rest)                                                                         \
+    "{\"job_id\":\"" id "\",\"kind\":\"post\",\"account\":\"acme\",\"attempt\":1,"                  \
+    "\"finished_at\":\"2026-11-25T12:00:01.070Z\"," rest "}"
+    const char *retry = RESULT("post:acme:ondemand:r1", "\"status\":\"failed\",\"retryable\":true,"
+                                                        "\"final\":false,\"error_class\":\"network\"");
+    const char *other = RESULT("post:x", "\"status\":\"published\",\"retryable\":false,"
+                                         "\"final\":true");
+    const char *done = RESULT("post:acme:ondemand:r1", "\"status\":\"published\","
+                                                       "\"retryable\":false,\"final\":true");
+    const char *failed = RESULT("post:acme:ondemand:r1", "\"status\":\"failed\",\"retryable\":false,"
+                                                         "\"final\":true,\"error_class\":\"auth\"");
+    /* Ours but malformed: not an outcome, and said on err. */
+    const char *bad = RESULT("post:acme:ondemand:r1", "\"status\":7,\"retryable\":false,"
+                                                      "\"final\":true");
+    assert_int_equal(ltmctl_outcome(null, null, retry, strlen(retry), id, 0), -1);
+    assert_int_equal(ltmctl_outcome(null, null, other, strlen(other), id, 0), -1);
+    assert_int_equal(ltmctl_outcome(null, null, done, strlen(done), id, 0), LTMCTL_OK);
+    assert_int_equal(ltmctl_outcome(null, null, failed, strlen(failed), id, 1), LTMCTL_JOB_FAILED);
+    char said[300] = "";
+    FILE *said_to = fmemopen(said, sizeof said, "w");
+    assert_int_equal(ltmctl_outcome(null, said_to, bad, strlen(bad), id, 0), -1);
+    fclose(said_to);
+    assert_non_null(strstr(said, "malformed result for post:acme:ondemand:r1 ignored: field status"));
     fclose(null);
 }
 

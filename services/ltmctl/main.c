@@ -131,7 +131,7 @@ static int wait_outcome(session *s, const char *job_id, int64_t deadline, int js
         ltm_mqtt_message *m;
         while ((m = ltm_mqtt_receive(s->mqtt)) != NULL) {
             int rc = strcmp(m->topic, "ltm/results") == 0
-                         ? ltmctl_outcome(stdout, m->payload, m->len, job_id, json)
+                         ? ltmctl_outcome(stdout, stderr, m->payload, m->len, job_id, json)
                          : -1;
             ltm_mqtt_message_free(m);
             if (rc >= 0)

@@ -1,6 +1,10 @@
 /* The scheduler's replies as text for a person. */
 #include "cli.h"
 
+#include "ltm/error.h"
+#include "ltm/json.h"
+#include "ltm/msg.h"
+
 #include <cjson/cJSON.h>
 #include <string.h>
 
@@ -18,7 +22,8 @@ static int num(const cJSON *o, const char *key)
 
 int ltmctl_reply_status(const char *reply, size_t len)
 {
-    cJSON *o = cJSON_ParseWithLength(reply, len);
+    char reason[LTM_REASON_SIZE];
+    cJSON *o = ltm_json_parse_object(reply, len, reason, sizeof reason);
     int ok = o && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok"));
     cJSON_Delete(o);
     return ok ? LTMCTL_OK : LTMCTL_REFUSED;
@@ -67,9 +72,10 @@ static void print_jobs(FILE *out, const cJSON *o)
 
 int ltmctl_print_reply(FILE *out, FILE *err, const char *command, const char *reply, size_t len)
 {
-    cJSON *o = cJSON_ParseWithLength(reply, len);
+    char reason[LTM_REASON_SIZE];
+    cJSON *o = ltm_json_parse_object(reply, len, reason, sizeof reason);
     if (!o) {
-        fputs("ltmctl: the scheduler's reply is not JSON\n", err);
+        fprintf(err, "ltmctl: the scheduler's reply is malformed: %s\n", reason);
         return LTMCTL_REFUSED;
     }
     int rc = LTMCTL_OK;
@@ -98,29 +104,39 @@ int ltmctl_reply_job_id(const char *reply, size_t len, char *out, size_t size)
     return found;
 }
 
-int ltmctl_outcome(FILE *out, const char *payload, size_t len, const char *job_id, int json)
+int ltmctl_outcome(FILE *out, FILE *err, const char *payload, size_t len, const char *job_id,
+                   int json)
 {
     cJSON *o = cJSON_ParseWithLength(payload, len);
     if (!o || strcmp(str(o, "job_id"), job_id) != 0) {
         cJSON_Delete(o);
         return -1;
     }
-    const char *status = str(o, "status");
-    int success = strcmp(status, "published") == 0 || strcmp(status, "duplicate") == 0;
-    if (!success && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "final"))) {
-        cJSON_Delete(o); /* a failed attempt that will be retried */
+    cJSON_Delete(o);
+    /* Ours: read as strictly as the services do. A malformed one must not end
+     * the wait with a made-up outcome; the services that read ltm/results
+     * dead-letter it, and the person waiting is told. */
+    ltm_result r;
+    char reason[LTM_REASON_SIZE];
+    if (ltm_result_decode(payload, len, &r, reason) != LTM_OK) {
+        fprintf(err, "ltmctl: a malformed result for %s ignored: %s\n", job_id, reason);
         return -1;
     }
-    if (json) {
+    int success = r.status == LTM_RESULT_PUBLISHED || r.status == LTM_RESULT_DUPLICATE;
+    int rc = success ? LTMCTL_OK : LTMCTL_JOB_FAILED;
+    if (!success && !r.final) {
+        rc = -1; /* a failed attempt that will be retried */
+    } else if (json) {
         fwrite(payload, 1, len, out);
         fputc('\n', out);
     } else if (success) {
-        fprintf(out, "%s %s by attempt %d%s%s\n", job_id, status, num(o, "attempt"),
-                str(o, "remote_id")[0] ? ": " : "", str(o, "remote_id"));
+        fprintf(out, "%s %s by attempt %d%s%s\n", job_id, ltm_result_status_name(r.status),
+                r.attempt, r.remote_id ? ": " : "", r.remote_id ? r.remote_id : "");
     } else {
-        fprintf(out, "%s %s after attempt %d: %s%s%s\n", job_id, status, num(o, "attempt"),
-                str(o, "error_class"), str(o, "error")[0] ? ": " : "", str(o, "error"));
+        fprintf(out, "%s %s after attempt %d: %s%s%s\n", job_id, ltm_result_status_name(r.status),
+                r.attempt, r.error_class ? r.error_class : "", r.error ? ": " : "",
+                r.error ? r.error : "");
     }
-    cJSON_Delete(o);
-    return success ? LTMCTL_OK : LTMCTL_JOB_FAILED;
+    ltm_result_clear(&r);
+    return rc;
 }

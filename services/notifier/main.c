@@ -214,6 +214,17 @@ static void on_report_job(notifier *n, const ltm_mqtt_message *m)
     ltm_job_clear(&job);
 }
 
+/* A sample with no figure the report can use was counted and nothing else
+ * before: now the dead letter says which publisher sends what. */
+static void on_host_sample(notifier *n, const ltm_mqtt_message *m)
+{
+    char reason[LTM_REASON_SIZE];
+    if (ntf_host_add(&n->host, m->payload, m->len, ltm_now_ms(), reason, sizeof reason))
+        n->state_dirty = 1;
+    else
+        ltm_service_dead_letter(n->svc, m, reason);
+}
+
 static void handle(notifier *n, const ltm_mqtt_message *m)
 {
     if (strcmp(m->topic, "ltm/alerts") == 0)
@@ -225,7 +236,7 @@ static void handle(notifier *n, const ltm_mqtt_message *m)
     else if (strcmp(m->topic, "ltm/jobs/report") == 0)
         on_report_job(n, m);
     else if (strcmp(m->topic, "ltm/metrics/system") == 0)
-        n->state_dirty |= ntf_host_add(&n->host, m->payload, m->len, ltm_now_ms());
+        on_host_sample(n, m);
     else if (strcmp(m->topic, "ltm/reports/startup") == 0)
         ntf_on_startup_marker(n, m);
 }
@@ -284,14 +295,15 @@ static void publish_detail(notifier *n)
              "{\"role\":\"%s\",\"channel\":\"%s\",\"telegram\":\"%s\",\"queue\":%zu,"
              "\"sent\":%llu,\"standby_skipped\":%llu,"
              "\"failed_attempts\":%llu,\"rejected\":%llu,\"summarised\":%llu,"
-             "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu}",
+             "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu,"
+             "\"instances\":%zu}",
              !n->startup_decided ? "starting" : ntf_is_active(n, ltm_now_ms()) ? "active"
                                                                                 : "standby",
              n->channel, n->telegram_state, n->queue.count, (unsigned long long)n->sent,
              (unsigned long long)n->standby_skipped,
              (unsigned long long)n->attempts_failed, (unsigned long long)n->rejected,
              (unsigned long long)n->queue.summarised, (unsigned long long)n->enqueue_failed,
-             firing, (unsigned long long)n->host.samples);
+             firing, (unsigned long long)n->host.samples, n->rules.instance_count);
     ltm_service_set_detail(n->svc, detail);
 }
 

@@ -96,10 +96,10 @@ static int percent(const cJSON *o, const char *key, double *out)
     return 1;
 }
 
-int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms)
+int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms, char *reason,
+                 size_t reason_size)
 {
-    char reason[64];
-    cJSON *o = ltm_json_parse_object(json, len, reason, sizeof reason);
+    cJSON *o = ltm_json_parse_object(json, len, reason, reason_size);
     if (!o) {
         h->unusable++;
         return 0;
@@ -139,10 +139,13 @@ int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms)
         }
     }
     cJSON_Delete(o);
-    if (used)
+    if (used) {
         h->samples++;
-    else
+    } else {
         h->unusable++;
+        snprintf(reason, reason_size, "no cpu, memory or disk percentage (a number from 0 to "
+                                      "100) in the sample");
+    }
     return used;
 }
 

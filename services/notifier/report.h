@@ -52,8 +52,10 @@ typedef struct {
 
 /* A message from ltm/metrics/system: reads cpu_percent or cpu.percent,
  * memory_percent or memory.percent, and disks[{mount or path, percent}] when
- * present (any may be missing). Returns 1 when something was used. */
-int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms);
+ * present (any may be missing). Returns 1 when something was used, else 0
+ * with the reason (for the dead letter). */
+int ntf_host_add(ntf_host *h, const char *json, size_t len, int64_t now_ms, char *reason,
+                 size_t reason_size);
 cJSON *ntf_host_to_json(const ntf_host *h);
 void ntf_host_from_json(ntf_host *h, const cJSON *arr);
 

@@ -84,15 +84,18 @@ static void host_metrics_from_the_fixture(void **state)
     (void)state;
     static ntf_host h;
     memset(&h, 0, sizeof h);
+    char r[160];
     size_t len;
     char *m = fixture("metrics_system.json", &len);
     char *other = fixture("metrics_system_other.json", &len);
     int64_t t = 500 * DAY + 10 * HOUR;
-    assert_int_equal(ntf_host_add(&h, m, strlen(m), t), 1);
-    assert_int_equal(ntf_host_add(&h, other, strlen(other), t), 0); /* no usable field */
-    assert_int_equal(ntf_host_add(&h, "nope", 4, t), 0);
+    assert_int_equal(ntf_host_add(&h, m, strlen(m), t, r, sizeof r), 1);
+    assert_int_equal(ntf_host_add(&h, other, strlen(other), t, r, sizeof r), 0); /* no usable field */
+    assert_non_null(strstr(r, "no cpu, memory or disk percentage"));
+    assert_int_equal(ntf_host_add(&h, "nope", 4, t, r, sizeof r), 0);
+    assert_non_null(strstr(r, "not valid JSON"));
     char *nested = fixture("metrics_system_sysmonitor.json", &len);
-    assert_int_equal(ntf_host_add(&h, nested, len, t), 1);
+    assert_int_equal(ntf_host_add(&h, nested, len, t, r, sizeof r), 1);
     free(nested);
     assert_int_equal(h.samples, 2);
     assert_int_equal(h.unusable, 2);

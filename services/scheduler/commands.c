@@ -44,7 +44,18 @@ static void request_clear(request *r)
 
 static int parse_request(const cJSON *root, request *r, char *reason, size_t size)
 {
+    static const char *const known[] = {"post", "story", "jobs", "pause", "resume"};
     int rc = ltm_json_str(root, "command", 1, 16, &r->command, reason, size);
+    size_t k = 0;
+    while (!rc && k < sizeof known / sizeof known[0] && strcmp(r->command, known[k]) != 0)
+        k++;
+    /* An unknown command is a malformed request like a bad field: the asker
+     * gets the refusal, and ltm/dlq shows it (a client of another version?). */
+    if (!rc && k == sizeof known / sizeof known[0]) {
+        snprintf(reason, size, "field command: unknown \"%.32s\", expected post, story, jobs, "
+                               "pause or resume", r->command);
+        rc = LTM_EINVAL;
+    }
     if (!rc)
         rc = ltm_json_str(root, "account", 0, 64, &r->account, reason, size);
     if (!rc)
@@ -111,7 +122,7 @@ static char *execute(engine *e, const request *q, int64_t now, cJSON *o)
         rc = engine_set_paused(e, q->account, cmd[0] == 'p', now, err, sizeof err);
         if (rc == LTM_OK)
             ltm_json_add_str(o, "account", q->account);
-    } else if (strcmp(cmd, "jobs") == 0) {
+    } else { /* jobs: parse_request let only known commands through */
         cJSON *jobs = NULL;
         rc = ledger_jobs_json(engine_ledger(e), q->account, q->since_ms, (int)q->limit, &jobs);
         if (rc == LTM_OK) {
@@ -120,10 +131,6 @@ static char *execute(engine *e, const request *q, int64_t now, cJSON *o)
             return jobs_reply(o, jobs);
         }
         snprintf(err, sizeof err, "cannot read the ledger");
-    } else {
-        rc = LTM_EINVAL;
-        snprintf(err, sizeof err, "unknown command \"%.32s\": expected post, story, jobs, "
-                                  "pause or resume", cmd);
     }
     cJSON_AddBoolToObject(o, "ok", rc == LTM_OK);
     if (rc != LTM_OK) {

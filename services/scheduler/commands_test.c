@@ -93,9 +93,11 @@ static void refusals_have_codes(void **state)
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "ok")));
     assert_string_equal(cJSON_GetObjectItem(o, "code")->valuestring, "not_found");
     cJSON_Delete(o);
-    o = call(f, "{\"request_id\":\"r4\",\"command\":\"explode\"}", &topic, 0);
+    /* Unknown command: answered and dead-lettered. */
+    o = call(f, "{\"request_id\":\"r4\",\"command\":\"explode\"}", &topic, LTM_EINVAL);
     free(topic);
     assert_string_equal(cJSON_GetObjectItem(o, "code")->valuestring, "invalid");
+    assert_non_null(strstr(cJSON_GetObjectItem(o, "error")->valuestring, "unknown \"explode\""));
     cJSON_Delete(o);
     /* Malformed field: answered and dead-lettered. */
     o = call(f, "{\"request_id\":\"r5\",\"command\":\"post\",\"at\":\"tomorrow\"}", &topic,

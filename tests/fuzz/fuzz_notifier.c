@@ -82,8 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         static ntf_host h;
         memset(&h, 0, sizeof h);
-        ntf_host_add(&h, text, size, 1764000000000);
-        ntf_host_add(&h, text, size, 1764000000000 + 3600000);
+        char reason[160];
+        ntf_host_add(&h, text, size, 1764000000000, reason, sizeof reason);
+        ntf_host_add(&h, text, size, 1764000000000 + 3600000, reason, sizeof reason);
     }
     free(text);
     return 0;

@@ -134,6 +134,23 @@ class Service:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+# One sandbox account with posts and stories, for tests that run the whole set.
+DEMO_ACCOUNTS = """{"accounts": [{"name": "demo", "timezone": "UTC",
+  "schedule": {"weekdays": ["mon"], "posts": ["03:17"], "stories": ["03:17"]},
+  "content": {"language": "en", "prompt": "Unused."},
+  "channel": {"type": "sandbox"}, "stories": {"channel": {"type": "sandbox"},
+  "image_urls": ["https://example.com/story.jpg"]}}]}"""
+
+
+def give_accounts(svc, text=DEMO_ACCOUNTS):
+    """Writes an accounts file into the service's data dir and points
+    LTM_ACCOUNTS_FILE at it (before start())."""
+    path = os.path.join(svc.data_dir, "accounts.json")
+    with open(path, "w") as f:
+        f.write(text)
+    svc.env["LTM_ACCOUNTS_FILE"] = path
+
+
 def run_once(name, env, timeout=10.0):
     """Runs a binary to completion with exactly `env` (plus PATH); returns (code, output)."""
     full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}

@@ -93,7 +93,10 @@ class ReplayDlqTest(unittest.TestCase):
         good = json.dumps({"topic": "ltm/jobs/post", "payload": json.dumps(job("never"))})
         for bad, why in (("not json", "line 2 is not a dead letter"),
                          (json.dumps({"topic": "ltm/status/poster/x", "payload": "{}"}),
-                          "no LTM user may publish on 'ltm/status/poster/x'")):
+                          "no LTM user may publish on 'ltm/status/poster/x'"),
+                         (json.dumps({"topic": "ltm/jobs/post", "payload": "{",
+                                      "payload_bytes": 262144, "payload_truncated": True}),
+                          "line 2: only the first bytes of its 262144-byte payload")):
             out = self.replay([good, bad])
             self.assertNotEqual(out.returncode, 0)
             self.assertIn(why, out.stdout)

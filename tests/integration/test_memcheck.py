@@ -19,15 +19,10 @@ import urllib.error
 import urllib.request
 
 import ltmtest
-from ltmservice import Service, binary
+from ltmservice import Service, binary, give_accounts
 
 SERVICES = ("scheduler", "poster", "story-publisher", "sysmonitor", "notifier",
             "health-gateway")
-ACCOUNTS = """{"accounts": [{"name": "demo", "timezone": "UTC",
-  "schedule": {"weekdays": ["mon"], "posts": ["03:17"], "stories": ["03:17"]},
-  "content": {"language": "en", "prompt": "Unused."},
-  "channel": {"type": "sandbox"}, "stories": {"channel": {"type": "sandbox"},
-  "image_urls": ["https://example.com/story.jpg"]}}]}"""
 
 
 class MemcheckService(Service):
@@ -69,10 +64,7 @@ class MemcheckTest(unittest.TestCase):
             svc = MemcheckService(broker, name, env=env, start=False)
             self.addCleanup(svc.close)
             if name in ("scheduler", "poster", "story-publisher"):
-                path = os.path.join(svc.data_dir, "accounts.json")
-                with open(path, "w") as f:
-                    f.write(ACCOUNTS)
-                svc.env["LTM_ACCOUNTS_FILE"] = path
+                give_accounts(svc)
             services[name] = svc.start()
         for svc in services.values():
             svc.wait_log("mqtt connected", timeout=90)

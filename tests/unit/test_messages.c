@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "ltm/error.h"
+#include "ltm/json.h"
 #include "ltm/msg.h"
 #include "ltm/timeutil.h"
 
@@ -89,6 +90,53 @@ static void job_rejects_bad_input(void **state)
     ltm_job job;
     char reason[LTM_REASON_SIZE];
     assert_int_equal(ltm_job_decode(with_nul, sizeof with_nul - 1, &job, reason), LTM_EINVAL);
+}
+
+/* What cJSON alone accepts but a decoder must not (docs/topics.md: every
+ * message is a UTF-8 JSON object). */
+static void job_rejects_bad_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *payload;
+        const char *reason_part;
+    } cases[] = {
+        {"{\"job_id\":\"a\xff\"}", "not valid UTF-8 (byte 12)"},
+        {"{\"job_id\":\"\xc0\xaf\"}", "not valid UTF-8"},        /* overlong '/' */
+        {"{\"job_id\":\"\xed\xa0\x80\"}", "not valid UTF-8"},    /* a surrogate */
+        {"{\"job_id\":\"\xe2\x82\"}", "not valid UTF-8"},        /* cut short */
+        {"{\"job_id\":\"a\x07" "b\"}", "raw control character 0x07 (byte 12)"},
+        {"{\"job_id\":\"a\nb\"}", "raw control character 0x0a"},
+        {"{\"job_id\":\x01\"a\"}", "raw control character 0x01"},
+        {"{\"job_id\":\"a\\u0000b\"}", "escape \\u0000"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ltm_job job;
+        char reason[LTM_REASON_SIZE];
+        assert_int_equal(ltm_job_decode(cases[i].payload, strlen(cases[i].payload), &job, reason),
+                         LTM_EINVAL);
+        if (!strstr(reason, cases[i].reason_part))
+            fail_msg("case %zu: reason \"%s\" does not mention \"%s\"", i, reason,
+                     cases[i].reason_part);
+    }
+    /* Whitespace between tokens, escapes and multi-byte text stay fine. */
+    const char *fine = "{\r\n\t\"a\":\"\\\\u0000 \\\" \\u00e9 \xc3\xa9 \xf0\x9f\x98\x80\"}";
+    char reason[LTM_REASON_SIZE];
+    cJSON *o = ltm_json_parse_object(fine, strlen(fine), reason, sizeof reason);
+    if (!o)
+        fail_msg("rejected: %s", reason);
+    cJSON_Delete(o);
+
+    /* 10,000 levels: cJSON's nesting limit refuses it, the stack is safe. */
+    size_t depth = 10000;
+    char *deep = malloc(2 * depth + 1);
+    assert_non_null(deep);
+    memset(deep, '[', depth);
+    memset(deep + depth, ']', depth);
+    deep[2 * depth] = '\0';
+    deep[0] = '{'; /* not an object anyway; the parser must fail first, not crash */
+    assert_null(ltm_json_parse_object(deep, 2 * depth, reason, sizeof reason));
+    free(deep);
 }
 
 static void result_round_trips(void **state)
@@ -231,6 +279,48 @@ static void dead_letter_keeps_any_payload(void **state)
     free(json);
 }
 
+/* A dead letter of a payload at the broker's limit (262,144 bytes), every
+ * byte escaped six-fold, still fits under that limit. */
+static void dead_letter_fits_under_the_broker_limit(void **state)
+{
+    (void)state;
+    size_t len = 262144;
+    char *payload = malloc(len);
+    assert_non_null(payload);
+    memset(payload, 0x01, len);
+    char *json = ltm_dlq_encode("poster", "1", "ltm/jobs/post", payload, len,
+                                "payload has a raw control character", 0);
+    assert_non_null(json);
+    assert_true(strlen(json) < 262144);
+    cJSON *j = cJSON_Parse(json);
+    assert_non_null(j);
+    assert_int_equal(cJSON_GetObjectItem(j, "payload_bytes")->valuedouble, 262144);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "payload_truncated")));
+    assert_int_equal(strlen(cJSON_GetObjectItem(j, "payload")->valuestring), LTM_DLQ_PAYLOAD_MAX);
+    cJSON_Delete(j);
+    free(json);
+
+    /* Cut on a character boundary: 2-byte characters across the limit. */
+    payload[0] = 'x';
+    for (size_t i = 1; i + 1 < len; i += 2) {
+        payload[i] = (char)0xc3;
+        payload[i + 1] = (char)0xa9;
+    }
+    json = ltm_dlq_encode("poster", "1", "t", payload, len - 1, "r", 0);
+    j = cJSON_Parse(json);
+    const cJSON *text = cJSON_GetObjectItem(j, "payload"); /* text, not base64 */
+    assert_non_null(text);
+    assert_int_equal(strlen(text->valuestring), LTM_DLQ_PAYLOAD_MAX - 1);
+    cJSON_Delete(j);
+    free(json);
+    json = ltm_dlq_encode("poster", "1", "t", payload, 100, "r", 0);
+    j = cJSON_Parse(json);
+    assert_null(cJSON_GetObjectItem(j, "payload_truncated"));
+    cJSON_Delete(j);
+    free(json);
+    free(payload);
+}
+
 static void iso_times(void **state)
 {
     (void)state;
@@ -263,6 +353,8 @@ int main(void)
         cmocka_unit_test(status_round_trips_with_detail),
         cmocka_unit_test(alert_round_trips),
         cmocka_unit_test(dead_letter_keeps_any_payload),
+        cmocka_unit_test(dead_letter_fits_under_the_broker_limit),
+        cmocka_unit_test(job_rejects_bad_text),
         cmocka_unit_test(iso_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
