@@ -27,6 +27,7 @@
 #include "accounts.h"
 #include "engine.h"
 #include "ledger.h"
+#include "ledger_files_test.h"
 
 #include "ltm/error.h"
 #include "ltm/log.h"
@@ -230,15 +231,6 @@ static void results_throughput(engine *e, int n)
     cJSON_Delete(jobs);
 }
 
-static void remove_ledger(const char *path)
-{
-    char wal[4200];
-    unlink(path);
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof wal, "%s-shm", path);
-    unlink(wal);
-}
 
 /* ---- burst mode --------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /* The retry, lease, duplicate, missed-slot, restart and daily-limit policy
  * of issue 5 on a fake clock: every instant is given, nothing sleeps. */
 #include "engine.h"
+#include "ledger_files_test.h"
 
 #include "ltm/error.h"
 #include "ltm/timeutil.h"
@@ -84,25 +85,7 @@ static ledger *open_ledger(const char *path)
 
 /* A fresh ledger file in $TMPDIR (default /tmp), for the tests that restart
  * the engine on the same ledger. */
-static void temp_ledger_path(char *path, size_t size)
-{
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, size, "%s/ltm-sched-test-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-}
 
-/* The ledger file and the WAL files SQLite keeps beside it. */
-static void remove_ledger(const char *path)
-{
-    char side[4200];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
 
 /* The job published as out[i]. */
 static ltm_job job_at(int i)
@@ -362,7 +345,7 @@ static void restart_keeps_pending_retries_and_dispatches_once(void **state)
 {
     (void)state;
     char path[4096];
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     engine_settings s = defaults();
     int64_t t0 = iso("2026-11-25T09:00:00Z");
     ledger *l = open_ledger(path);
@@ -395,7 +378,7 @@ static void missed_slots_after_downtime(void **state)
 {
     (void)state;
     char path[4096];
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     const char *hourly = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":"
                          "[\"09:00\",\"10:00\",\"11:00\",\"12:00\"]}}]}";
     engine_settings s = defaults();
@@ -568,7 +551,7 @@ static void burst_interrupted_between_batches(void **state)
 {
     (void)state;
     char path[4096];
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     engine_settings s = defaults();
     int64_t t0 = iso("2026-11-25T09:00:00Z");
     /* Killed after the first batch: the restart dispatches the other two. */
@@ -594,7 +577,7 @@ static void burst_interrupted_between_batches(void **state)
 
     /* The same failure in a process that keeps running: the next pass
      * fires what the failed batch did not record. */
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     l = open_ledger(path);
     e = make(TEN, &s, l);
     engine_start(e, t0 - S);
@@ -619,7 +602,7 @@ static void held_jobs_after_the_accounts_file_changed(void **state)
 {
     (void)state;
     char path[4096];
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     engine_settings s = defaults();
     const char *paused = "{\"accounts\":[{\"name\":\"acme\",\"paused\":true,\"schedule\":"
                          "{\"posts\":[\"09:00\"]}},{\"name\":\"beta\",\"paused\":true,"
@@ -704,7 +687,7 @@ static void very_long_downtime_still_dispatches_the_recent_slot(void **state)
 {
     (void)state;
     char path[4096];
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     engine_settings s = defaults();
     ledger *l = open_ledger(path);
     engine *e = make(ACME, &s, l);
@@ -816,7 +799,7 @@ static void armed_jobs_across_a_crash(void **state)
     int64_t restart_at[3] = {t0 + 5 * S, t0 - 5 * S, t0 + 5 * S};
     for (int k = 0; k < 3; k++) {
         char path[4096];
-        temp_ledger_path(path, sizeof path);
+        assert_int_equal(temp_ledger_path(path, sizeof path), 0);
         ledger *l = open_ledger(path);
         engine *e = make(TEN, &s, l);
         assert_int_equal(engine_start(e, t0 - 60 * S), 0);
@@ -919,7 +902,7 @@ static void arming_refused_by_the_ledger(void **state)
 {
     (void)state;
     char path[4096];
-    temp_ledger_path(path, sizeof path);
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     engine_settings s = armed_defaults();
     int64_t t0 = iso("2026-11-25T09:00:00Z");
     ledger *l = open_ledger(path);

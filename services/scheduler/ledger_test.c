@@ -1,4 +1,5 @@
 #include "ledger.h"
+#include "ledger_files_test.h"
 
 #include "ltm/error.h"
 
@@ -27,22 +28,12 @@ static ledger_job sample(const char *id, int64_t slot)
     return j;
 }
 
-/* The ledger file and the WAL files SQLite keeps beside it. */
-static void remove_ledger(const char *path)
-{
-    char side[64];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-}
 
 static void a_job_id_is_recorded_once(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-ledger-test-XXXXXX";
-    close(mkstemp(path));
+    char path[4096];
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     ledger *l;
     char err[200];
     assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
@@ -164,8 +155,8 @@ static void unopenable_path_is_reported(void **state)
 static void disarm_removes_only_armed_jobs_never_sent(void **state)
 {
     (void)state;
-    char path[] = "/tmp/ltm-ledger-test-XXXXXX";
-    close(mkstemp(path));
+    char path[4096];
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
     ledger *l;
     char err[200];
     assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
