@@ -145,11 +145,6 @@ static int make_room(ntf_queue *q)
 
 int ntf_queue_push(ntf_queue *q, int severity, const char *text, int64_t now_ms)
 {
-    if (q->count >= q->max) {
-        int rc = make_room(q);
-        if (rc != LTM_OK)
-            return rc;
-    }
     ntf_entry *p = realloc(q->items, (q->count + 1) * sizeof *p);
     if (!p)
         return LTM_ENOMEM;
@@ -164,6 +159,16 @@ int ntf_queue_push(ntf_queue *q, int severity, const char *text, int64_t now_ms)
     e->created_ms = now_ms;
     e->merged = 1;
     q->count++;
+    /* Room is made with the new entry already in: a warning arriving at a
+     * queue that holds one other warning and a critical merges with that
+     * warning, instead of the critical being folded into a summary. */
+    if (q->count > q->max) {
+        int rc = make_room(q);
+        if (rc != LTM_OK) {
+            free(q->items[--q->count].text);
+            return rc;
+        }
+    }
     return LTM_OK;
 }
 

@@ -1,6 +1,7 @@
 #include "test_util.h"
 #include "engine.h"
 #include "queue.h"
+#include "ltm/error.h"
 
 #include <string.h>
 
@@ -104,6 +105,30 @@ static void all_critical_are_merged_never_dropped(void **state)
     ntf_queue_clear(&q);
 }
 
+/* The entry that overflows the queue is a candidate for the summary too:
+ * with the head being sent, a critical and one warning queued, a second
+ * warning merges with the first and the critical keeps its own message. */
+static void arriving_entry_is_merged_before_a_critical(void **state)
+{
+    (void)state;
+    ntf_queue q;
+    ntf_queue_init(&q, 3, 4096);
+    ntf_queue_push(&q, NTF_INFO, "startup", 1);
+    q.head_busy = 1;
+    ntf_queue_push(&q, NTF_CRITICAL, "crit", 2);
+    ntf_queue_push(&q, NTF_WARNING, "warn 1", 3);
+    assert_int_equal(ntf_queue_push(&q, NTF_WARNING, "warn 2", 4), LTM_OK);
+    assert_int_equal(q.count, 3);
+    assert_string_equal(q.items[0].text, "startup");
+    assert_string_equal(q.items[1].text, "crit");
+    assert_non_null(strstr(q.items[2].text, "- warn 1\n- warn 2"));
+    /* A lone info arriving merges with the lowest entry above it, not the critical. */
+    assert_int_equal(ntf_queue_push(&q, NTF_INFO, "info", 5), LTM_OK);
+    assert_string_equal(q.items[1].text, "crit");
+    assert_non_null(strstr(q.items[2].text, "<b>3 notifications summarised</b>"));
+    ntf_queue_clear(&q);
+}
+
 static void summary_stays_within_the_message_limit(void **state)
 {
     (void)state;
@@ -128,6 +153,7 @@ int main(void)
         cmocka_unit_test(out_of_range_numbers_read_as_absent),
         cmocka_unit_test(full_queue_summarises_low_severity_first),
         cmocka_unit_test(all_critical_are_merged_never_dropped),
+        cmocka_unit_test(arriving_entry_is_merged_before_a_critical),
         cmocka_unit_test(summary_stays_within_the_message_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
