@@ -64,7 +64,10 @@ static int connect_broker(const ltm_config *cfg, const char *client_id, int resu
         .ca_file = ltm_config_str(cfg, "LTM_MQTT_CA_FILE"),
         .cert_file = ltm_config_str(cfg, "LTM_MQTT_CERT_FILE"),
         .key_file = ltm_config_str(cfg, "LTM_MQTT_KEY_FILE"),
-        .max_inbox = 16,
+        /* As deep as the services': with --wait it reads every result on
+         * ltm/results, and a full inbox makes Paho offer the next message
+         * only at its next pass (up to a second) after ltmctl caught up. */
+        .max_inbox = 1000,
         .max_outbox = 16,
         .wake_fd = s->wake_fd,
     };
