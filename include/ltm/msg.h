@@ -13,9 +13,11 @@
 
 #define LTM_REASON_SIZE 160
 
-/* ---- job: ltm/jobs/post, ltm/jobs/story ------------------------------- */
+/* ---- job: ltm/jobs/post, ltm/jobs/story, ltm/jobs/report,
+ *           ltm/jobs/engagement -------------------------------------------- */
 
-typedef enum { LTM_JOB_POST = 0, LTM_JOB_STORY, LTM_JOB_REPORT } ltm_job_kind;
+typedef enum { LTM_JOB_POST = 0, LTM_JOB_STORY, LTM_JOB_REPORT, LTM_JOB_ENGAGEMENT } ltm_job_kind;
+#define LTM_JOB_KIND_COUNT 4
 
 typedef struct {
     char *job_id;        /* stable across attempts: account, kind and slot */
@@ -29,6 +31,15 @@ typedef struct {
     char *text;          /* optional final text: skips generation */
     char *prompt;        /* optional extra prompt */
     char *image_url;     /* optional image */
+    /* Engagement checks only (required there, refused elsewhere): the
+     * published post or story whose figures are read, at age_ms after
+     * published_ms. slot_ms is the instant the check was due. */
+    char *post_job_id;
+    ltm_job_kind post_kind;  /* post or story */
+    char *channel;           /* the channel that published it */
+    char *remote_id;         /* its id on that channel */
+    int64_t published_ms;
+    int64_t age_ms;
 } ltm_job;
 
 const char *ltm_job_kind_name(ltm_job_kind kind);
@@ -45,7 +56,32 @@ typedef enum {
     LTM_RESULT_UNCONFIRMED, /* sent, but the channel never confirmed */
     LTM_RESULT_DUPLICATE,   /* the channel says this text was already posted */
     LTM_RESULT_MISSED,      /* the slot passed while the system was down */
+    LTM_RESULT_READ,        /* engagement: the figures were read (result.figures) */
+    LTM_RESULT_GONE,        /* engagement: the post no longer exists on the network */
 } ltm_result_status;
+
+/* The figures of one post at one age, as the channel gives them; -1 where
+ * the channel offers no such figure (absent on the wire, never 0). */
+typedef struct {
+    int64_t impressions;    /* impressions or views */
+    int64_t reach;          /* unique members/accounts reached */
+    int64_t reactions;      /* reactions or likes */
+    int64_t comments;       /* comments or story replies */
+    int64_t shares;         /* reposts or shares */
+    int64_t saves;
+} ltm_figures;
+
+#define LTM_FIGURE_COUNT 6
+/* Names on the wire, in the order of the struct: "impressions", "reach", ... */
+extern const char *const ltm_figure_names[LTM_FIGURE_COUNT];
+/* The figure at index i (0..LTM_FIGURE_COUNT-1) of f, by pointer. */
+int64_t *ltm_figure_at(ltm_figures *f, int i);
+int64_t ltm_figure_get(const ltm_figures *f, int i);
+/* All absent (-1). */
+void ltm_figures_unset(ltm_figures *f);
+/* Engagement of a reading: reactions + comments + shares + saves, absent
+ * ones counted as 0. */
+int64_t ltm_figures_engagement(const ltm_figures *f);
 
 typedef struct {
     char *job_id;
@@ -65,6 +101,12 @@ typedef struct {
     int64_t retry_after_ms; /* 0: none asked for */
     int64_t generate_ms, image_ms, publish_ms;
     int64_t finished_ms;
+    char *theme;         /* optional, published posts: the theme the text was written on */
+    /* Engagement results: the post read and the age of the check. */
+    char *post_job_id;
+    int64_t age_ms;
+    int has_figures;     /* status read: figures is filled */
+    ltm_figures figures;
 } ltm_result;
 
 const char *ltm_result_status_name(ltm_result_status status);

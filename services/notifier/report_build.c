@@ -67,6 +67,9 @@ static void count(figures *f, const ntf_record *r)
     case LTM_RESULT_MISSED:
         f->missed++;
         break;
+    case LTM_RESULT_READ: /* engagement checks are not publications */
+    case LTM_RESULT_GONE:
+        break;
     }
 }
 
@@ -95,7 +98,7 @@ static long tally(const ntf_record *records, size_t count_in, int64_t from_ms, i
     size_t n = 0, naccs = 0;
     for (size_t i = 0; i < count_in; i++) {
         if (records[i].finished_ms >= from_ms && records[i].finished_ms < to_ms &&
-            records[i].kind != LTM_JOB_REPORT)
+            records[i].kind != LTM_JOB_REPORT && records[i].kind != LTM_JOB_ENGAGEMENT)
             idx[n++] = i;
     }
     sort_base = records;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STMT_CACHE 48
+#define STMT_CACHE 64
 
 struct ledger {
     sqlite3 *db;
@@ -46,6 +46,23 @@ static const char schema[] =
     " account TEXT PRIMARY KEY, paused INTEGER NOT NULL, until_ms INTEGER NOT NULL,"
     " reason TEXT, updated_ms INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    /* Traffic (docs/scheduler.md): each published post or story with its
+     * slot in the account's own week and its theme, the engagement checks
+     * recorded for it, and every reading they brought (NULL: the channel
+     * offers no such figure). */
+    "CREATE TABLE IF NOT EXISTS posts ("
+    " job_id TEXT PRIMARY KEY, account TEXT NOT NULL, kind TEXT NOT NULL,"
+    " channel TEXT NOT NULL, remote_id TEXT NOT NULL, slot_ms INTEGER NOT NULL,"
+    " published_ms INTEGER NOT NULL, weekday INTEGER NOT NULL, local_minute INTEGER NOT NULL,"
+    " theme TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'live');"
+    "CREATE INDEX IF NOT EXISTS posts_published ON posts(published_ms);"
+    "CREATE TABLE IF NOT EXISTS checks ("
+    " job_id TEXT PRIMARY KEY, post_job_id TEXT NOT NULL, age_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS checks_post ON checks(post_job_id);"
+    "CREATE TABLE IF NOT EXISTS readings ("
+    " post_job_id TEXT NOT NULL, age_ms INTEGER NOT NULL, read_ms INTEGER NOT NULL,"
+    " impressions INTEGER, reach INTEGER, reactions INTEGER, comments INTEGER,"
+    " shares INTEGER, saves INTEGER, PRIMARY KEY (post_job_id, age_ms));"
     "CREATE TEMP TABLE IF NOT EXISTS prune (job_id TEXT PRIMARY KEY);"
     "CREATE TEMP TABLE IF NOT EXISTS disarm (job_id TEXT PRIMARY KEY);";
 
@@ -673,4 +690,191 @@ int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit
     }
     *out = arr;
     return LTM_OK;
+}
+
+/* ---- traffic: posts, checks, readings --------------------------------- */
+
+int ledger_post_insert(ledger *l, const ledger_post *p)
+{
+    sqlite3_stmt *st = prepare(l,
+        "INSERT OR IGNORE INTO posts (job_id, account, kind, channel, remote_id, slot_ms,"
+        " published_ms, weekday, local_minute, theme, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, p->job_id);
+    bind_text(st, 2, p->account);
+    bind_text(st, 3, ltm_job_kind_name(p->kind));
+    bind_text(st, 4, p->channel);
+    bind_text(st, 5, p->remote_id);
+    sqlite3_bind_int64(st, 6, p->slot_ms);
+    sqlite3_bind_int64(st, 7, p->published_ms);
+    sqlite3_bind_int(st, 8, p->weekday);
+    sqlite3_bind_int(st, 9, p->local_minute);
+    bind_text(st, 10, p->theme);
+    bind_text(st, 11, p->state[0] ? p->state : "live");
+    int rc = run(l, st, "insert post");
+    if (rc != LTM_OK)
+        return rc;
+    return sqlite3_changes(l->db) > 0 ? 1 : 0;
+}
+
+static void post_from_row(sqlite3_stmt *st, int c, ledger_post *p)
+{
+    memset(p, 0, sizeof *p);
+    column_copy(st, c + 0, p->job_id, sizeof p->job_id);
+    column_copy(st, c + 1, p->account, sizeof p->account);
+    char kind[16];
+    column_copy(st, c + 2, kind, sizeof kind);
+    if (ltm_job_kind_parse(kind, &p->kind) != LTM_OK)
+        p->kind = LTM_JOB_POST;
+    column_copy(st, c + 3, p->channel, sizeof p->channel);
+    column_copy(st, c + 4, p->remote_id, sizeof p->remote_id);
+    p->slot_ms = sqlite3_column_int64(st, c + 5);
+    p->published_ms = sqlite3_column_int64(st, c + 6);
+    p->weekday = sqlite3_column_int(st, c + 7);
+    p->local_minute = sqlite3_column_int(st, c + 8);
+    column_copy(st, c + 9, p->theme, sizeof p->theme);
+    column_copy(st, c + 10, p->state, sizeof p->state);
+}
+
+#define POST_COLUMNS                                                                            \
+    "p.job_id, p.account, p.kind, p.channel, p.remote_id, p.slot_ms, p.published_ms,"           \
+    " p.weekday, p.local_minute, p.theme, p.state"
+
+int ledger_post_get(ledger *l, const char *job_id, ledger_post *out)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT " POST_COLUMNS " FROM posts p WHERE p.job_id = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, job_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        post_from_row(st, 0, out);
+    release(l, st);
+    if (rc == SQLITE_DONE)
+        return LTM_ENOTFOUND;
+    return rc == SQLITE_ROW ? LTM_OK : db_error(l, "get post");
+}
+
+int ledger_post_set_state(ledger *l, const char *job_id, const char *state)
+{
+    sqlite3_stmt *st = prepare(l, "UPDATE posts SET state = ? WHERE job_id = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, state);
+    bind_text(st, 2, job_id);
+    return run(l, st, "set post state");
+}
+
+int ledger_check_insert(ledger *l, const char *check_job_id, const char *post_job_id,
+                        int64_t age_ms)
+{
+    sqlite3_stmt *st = prepare(l, "INSERT OR IGNORE INTO checks (job_id, post_job_id, age_ms)"
+                                  " VALUES (?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, check_job_id);
+    bind_text(st, 2, post_job_id);
+    sqlite3_bind_int64(st, 3, age_ms);
+    return run(l, st, "insert check");
+}
+
+int ledger_check_get(ledger *l, const char *check_job_id, ledger_post *post, int64_t *age_ms)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT c.age_ms, " POST_COLUMNS " FROM checks c"
+                                  " JOIN posts p ON p.job_id = c.post_job_id WHERE c.job_id = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, check_job_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *age_ms = sqlite3_column_int64(st, 0);
+        post_from_row(st, 1, post);
+    }
+    release(l, st);
+    if (rc == SQLITE_DONE)
+        return LTM_ENOTFOUND;
+    return rc == SQLITE_ROW ? LTM_OK : db_error(l, "get check");
+}
+
+int ledger_reading_insert(ledger *l, const char *post_job_id, int64_t age_ms, int64_t read_ms,
+                          const ltm_figures *f)
+{
+    sqlite3_stmt *st = prepare(l,
+        "INSERT OR REPLACE INTO readings (post_job_id, age_ms, read_ms, impressions, reach,"
+        " reactions, comments, shares, saves) VALUES (?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, post_job_id);
+    sqlite3_bind_int64(st, 2, age_ms);
+    sqlite3_bind_int64(st, 3, read_ms);
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++) {
+        int64_t v = ltm_figure_get(f, i);
+        if (v >= 0)
+            sqlite3_bind_int64(st, 4 + i, v);
+        else
+            sqlite3_bind_null(st, 4 + i);
+    }
+    return run(l, st, "insert reading");
+}
+
+static void reading_from_row(sqlite3_stmt *st, int c, ledger_reading *r)
+{
+    r->age_ms = sqlite3_column_int64(st, c);
+    r->read_ms = sqlite3_column_int64(st, c + 1);
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        *ltm_figure_at(&r->figures, i) = sqlite3_column_type(st, c + 2 + i) == SQLITE_NULL
+                                             ? -1
+                                             : sqlite3_column_int64(st, c + 2 + i);
+}
+
+int ledger_readings(ledger *l, const char *post_job_id, ledger_reading *out, int max, int *count)
+{
+    *count = 0;
+    sqlite3_stmt *st = prepare(l,
+        "SELECT age_ms, read_ms, impressions, reach, reactions, comments, shares, saves"
+        " FROM readings WHERE post_job_id = ? ORDER BY age_ms");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, post_job_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count < max)
+            reading_from_row(st, 0, &out[(*count)++]);
+    }
+    release(l, st);
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "readings");
+}
+
+int ledger_posts_since(ledger *l, int64_t since_ms, const char *account,
+                       int (*each)(void *ctx, const ledger_post *p, const ledger_reading *latest),
+                       void *ctx)
+{
+    /* The latest reading of each post: the one of the greatest age. */
+    sqlite3_stmt *st = prepare(l,
+        "SELECT " POST_COLUMNS ", r.age_ms, r.read_ms, r.impressions, r.reach, r.reactions,"
+        " r.comments, r.shares, r.saves FROM posts p LEFT JOIN readings r"
+        " ON r.post_job_id = p.job_id AND r.age_ms ="
+        " (SELECT MAX(age_ms) FROM readings WHERE post_job_id = p.job_id)"
+        " WHERE p.published_ms >= ? AND (? IS NULL OR p.account = ?)"
+        " ORDER BY p.published_ms DESC, p.job_id");
+    if (!st)
+        return LTM_EDB;
+    sqlite3_bind_int64(st, 1, since_ms);
+    bind_text(st, 2, account);
+    bind_text(st, 3, account);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ledger_post p;
+        ledger_reading r;
+        post_from_row(st, 0, &p);
+        int has = sqlite3_column_type(st, 11) != SQLITE_NULL;
+        if (has)
+            reading_from_row(st, 11, &r);
+        stop = each(ctx, &p, has ? &r : NULL);
+    }
+    release(l, st);
+    if (stop)
+        return stop < 0 ? stop : LTM_OK;
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "posts since");
 }

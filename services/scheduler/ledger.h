@@ -110,4 +110,47 @@ int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted);
  * account may be NULL; since_ms filters on the creation time. */
 int ledger_jobs_json(ledger *l, const char *account, int64_t since_ms, int limit, cJSON **out);
 
+/* ---- traffic: what was published and how it did ----------------------- */
+
+typedef struct {
+    char job_id[200];       /* the post or story job */
+    char account[65];
+    ltm_job_kind kind;      /* post or story */
+    char channel[32];
+    char remote_id[1025];
+    int64_t slot_ms;
+    int64_t published_ms;
+    int weekday;            /* 0 Monday .. 6 Sunday, of the slot in the account's time zone */
+    int local_minute;       /* minute of the day of the slot, same zone */
+    char theme[257];        /* "" when the text was not written on a theme */
+    char state[16];         /* "live", or "gone" once the network says it was deleted */
+} ledger_post;
+
+typedef struct {
+    int64_t age_ms;
+    int64_t read_ms;
+    ltm_figures figures;    /* -1: not offered by the channel */
+} ledger_reading;
+
+/* 1 when inserted, 0 when the post was recorded already. */
+int ledger_post_insert(ledger *l, const ledger_post *p);
+int ledger_post_get(ledger *l, const char *job_id, ledger_post *out);
+int ledger_post_set_state(ledger *l, const char *job_id, const char *state);
+/* An engagement check job reading post_job_id at age_ms. */
+int ledger_check_insert(ledger *l, const char *check_job_id, const char *post_job_id,
+                        int64_t age_ms);
+/* The post a check reads and its age; LTM_ENOTFOUND when unknown. */
+int ledger_check_get(ledger *l, const char *check_job_id, ledger_post *post, int64_t *age_ms);
+/* Keeps one reading per post and age (a repeated delivery replaces it). */
+int ledger_reading_insert(ledger *l, const char *post_job_id, int64_t age_ms, int64_t read_ms,
+                          const ltm_figures *f);
+/* A post's readings, youngest age first, at most max. */
+int ledger_readings(ledger *l, const char *post_job_id, ledger_reading *out, int max, int *count);
+/* Calls each for every post published at or after since_ms (of one account
+ * unless account is NULL), newest first, with its latest reading (NULL when
+ * none yet). A nonzero return from each stops the walk (negative: returned). */
+int ledger_posts_since(ledger *l, int64_t since_ms, const char *account,
+                       int (*each)(void *ctx, const ledger_post *p, const ledger_reading *latest),
+                       void *ctx);
+
 #endif

@@ -343,6 +343,112 @@ static void iso_times(void **state)
         assert_int_equal(ltm_time_parse_iso(bad[i], &ms), LTM_EINVAL);
 }
 
+#define ENGAGEMENT_JOB                                                                           \
+    "{\"job_id\":\"engagement:post:acme:2026-11-25T08:00:00Z@1h\",\"kind\":\"engagement\","     \
+    "\"account\":\"acme\",\"attempt\":1,\"max_attempts\":3,\"slot\":\"2026-11-25T09:00:01Z\","      \
+    "\"dispatched_at\":\"2026-11-25T09:00:01.100Z\",\"post_job_id\":\"post:acme:2026-11-25T08:00:00Z\"," \
+    "\"post_kind\":\"story\",\"channel\":\"instagram\",\"remote_id\":\"1789\","                 \
+    "\"published_at\":\"2026-11-25T08:00:01Z\",\"age_ms\":3600000}"
+
+static void engagement_job_round_trips(void **state)
+{
+    (void)state;
+    ltm_job job, copy;
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(ltm_job_decode(ENGAGEMENT_JOB, strlen(ENGAGEMENT_JOB), &job, reason), LTM_OK);
+    assert_int_equal(job.kind, LTM_JOB_ENGAGEMENT);
+    assert_string_equal(job.post_job_id, "post:acme:2026-11-25T08:00:00Z");
+    assert_int_equal(job.post_kind, LTM_JOB_STORY);
+    assert_string_equal(job.channel, "instagram");
+    assert_string_equal(job.remote_id, "1789");
+    assert_int_equal(job.published_ms, 1795593601000LL);
+    assert_int_equal(job.age_ms, 3600000);
+    char *again = ltm_job_encode(&job);
+    assert_int_equal(ltm_job_decode(again, strlen(again), &copy, reason), LTM_OK);
+    assert_string_equal(copy.remote_id, "1789");
+    assert_int_equal(copy.post_kind, LTM_JOB_STORY);
+    assert_int_equal(copy.age_ms, job.age_ms);
+    free(again);
+    ltm_job_clear(&copy);
+    ltm_job_clear(&job);
+
+    /* The target is required on a check and refused on any other job. */
+    const char *bad[][2] = {
+        {"{\"job_id\":\"e\",\"kind\":\"engagement\",\"account\":\"a\",\"attempt\":1,\"slot\":\"2026-11-25T08:00:00Z\","
+         "\"dispatched_at\":\"2026-11-25T08:00:00Z\"}",
+         "post_job_id"},
+        {"{\"job_id\":\"e\",\"kind\":\"engagement\",\"account\":\"a\",\"attempt\":1,\"slot\":\"2026-11-25T08:00:00Z\","
+         "\"dispatched_at\":\"2026-11-25T08:00:00Z\",\"post_job_id\":\"p\",\"post_kind\":\"report\","
+         "\"channel\":\"x\",\"remote_id\":\"1\",\"published_at\":\"2026-11-25T08:00:00Z\",\"age_ms\":1}",
+         "post_kind"},
+        {"{\"job_id\":\"p\",\"kind\":\"post\",\"account\":\"a\",\"attempt\":1,\"slot\":\"2026-11-25T08:00:00Z\","
+         "\"dispatched_at\":\"2026-11-25T08:00:00Z\",\"remote_id\":\"1\"}",
+         "only for engagement"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(ltm_job_decode(bad[i][0], strlen(bad[i][0]), &job, reason), LTM_EINVAL);
+        if (!strstr(reason, bad[i][1]))
+            fail_msg("case %zu: reason \"%s\" lacks \"%s\"", i, reason, bad[i][1]);
+    }
+}
+
+static void engagement_result_carries_figures(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"job_id\":\"engagement:p@1h\",\"kind\":\"engagement\",\"account\":\"acme\","
+        "\"attempt\":1,\"status\":\"read\",\"retryable\":false,\"final\":true,"
+        "\"finished_at\":\"2026-11-25T09:00:02Z\",\"post_job_id\":\"p\",\"age_ms\":3600000,"
+        "\"figures\":{\"impressions\":1200,\"reach\":800,\"reactions\":0}}";
+    ltm_result r, copy;
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(ltm_result_decode(json, strlen(json), &r, reason), LTM_OK);
+    assert_int_equal(r.status, LTM_RESULT_READ);
+    assert_true(r.has_figures);
+    assert_int_equal(r.figures.impressions, 1200);
+    assert_int_equal(r.figures.reach, 800);
+    assert_int_equal(r.figures.reactions, 0);
+    assert_int_equal(r.figures.comments, -1); /* not offered: absent, not 0 */
+    assert_int_equal(ltm_figures_engagement(&r.figures), 0);
+    char *again = ltm_result_encode(&r);
+    assert_null(strstr(again, "comments"));
+    assert_int_equal(ltm_result_decode(again, strlen(again), &copy, reason), LTM_OK);
+    assert_int_equal(copy.figures.impressions, 1200);
+    assert_int_equal(copy.figures.saves, -1);
+    assert_string_equal(copy.post_job_id, "p");
+    free(again);
+    ltm_result_clear(&copy);
+    ltm_result_clear(&r);
+
+    const char *bad[][2] = {
+        /* figures missing on a read result */
+        {"{\"job_id\":\"e\",\"kind\":\"engagement\",\"account\":\"a\",\"attempt\":1,"
+         "\"status\":\"read\",\"retryable\":false,\"final\":true,\"finished_at\":\"2026-11-25T09:00:02Z\","
+         "\"post_job_id\":\"p\",\"age_ms\":1}",
+         "figures"},
+        {"{\"job_id\":\"e\",\"kind\":\"engagement\",\"account\":\"a\",\"attempt\":1,"
+         "\"status\":\"read\",\"retryable\":false,\"final\":true,\"finished_at\":\"2026-11-25T09:00:02Z\","
+         "\"post_job_id\":\"p\",\"age_ms\":1,\"figures\":{\"impresions\":3}}",
+         "expected only"},
+        {"{\"job_id\":\"e\",\"kind\":\"engagement\",\"account\":\"a\",\"attempt\":1,"
+         "\"status\":\"read\",\"retryable\":false,\"final\":true,\"finished_at\":\"2026-11-25T09:00:02Z\","
+         "\"post_job_id\":\"p\",\"age_ms\":1,\"figures\":{\"reach\":-3}}",
+         "figures.reach"},
+        {"{\"job_id\":\"p\",\"kind\":\"post\",\"account\":\"a\",\"attempt\":1,"
+         "\"status\":\"gone\",\"retryable\":false,\"final\":true,\"finished_at\":\"2026-11-25T09:00:02Z\"}",
+         "engagement"},
+        {"{\"job_id\":\"e\",\"kind\":\"engagement\",\"account\":\"a\",\"attempt\":1,"
+         "\"status\":\"published\",\"retryable\":false,\"final\":true,\"finished_at\":\"2026-11-25T09:00:02Z\","
+         "\"post_job_id\":\"p\",\"age_ms\":1}",
+         "read, not published"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(ltm_result_decode(bad[i][0], strlen(bad[i][0]), &r, reason), LTM_EINVAL);
+        if (!strstr(reason, bad[i][1]))
+            fail_msg("case %zu: reason \"%s\" lacks \"%s\"", i, reason, bad[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +462,8 @@ int main(void)
         cmocka_unit_test(dead_letter_fits_under_the_broker_limit),
         cmocka_unit_test(job_rejects_bad_text),
         cmocka_unit_test(iso_times),
+        cmocka_unit_test(engagement_job_round_trips),
+        cmocka_unit_test(engagement_result_carries_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
