@@ -298,4 +298,4 @@ static void linkedin_verify(ltm_task *t)
     ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 4u << 20, on_recent);
 }
 
-const ltm_channel_ops ltm_linkedin_ops = {LTM_CHANNEL_LINKEDIN, linkedin_publish, linkedin_verify};
+const ltm_channel_ops ltm_linkedin_ops = {LTM_CHANNEL_LINKEDIN, linkedin_publish, linkedin_verify, NULL};

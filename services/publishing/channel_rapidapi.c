@@ -82,4 +82,4 @@ static void rapidapi_publish(ltm_task *t)
     free(body);
 }
 
-const ltm_channel_ops ltm_rapidapi_ops = {LTM_CHANNEL_RAPIDAPI, rapidapi_publish, NULL};
+const ltm_channel_ops ltm_rapidapi_ops = {LTM_CHANNEL_RAPIDAPI, rapidapi_publish, NULL, NULL};

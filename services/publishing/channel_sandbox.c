@@ -84,4 +84,4 @@ static void sandbox_publish(ltm_task *t)
     ltm_task_finish(t);
 }
 
-const ltm_channel_ops ltm_sandbox_ops = {LTM_CHANNEL_SANDBOX, sandbox_publish, NULL};
+const ltm_channel_ops ltm_sandbox_ops = {LTM_CHANNEL_SANDBOX, sandbox_publish, NULL, NULL};

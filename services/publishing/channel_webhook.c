@@ -73,4 +73,4 @@ static void webhook_publish(ltm_task *t)
     free(body);
 }
 
-const ltm_channel_ops ltm_webhook_ops = {LTM_CHANNEL_WEBHOOK, webhook_publish, NULL};
+const ltm_channel_ops ltm_webhook_ops = {LTM_CHANNEL_WEBHOOK, webhook_publish, NULL, NULL};

@@ -16,12 +16,17 @@
  *   verify:  after an unconfirmed publish, look on the channel whether the
  *            post exists: published when found, failed and retryable when the
  *            check proves it absent, unconfirmed when it cannot tell.
- * A channel without a way to check has no verify stage. */
+ * A channel without a way to check has no verify stage.
+ *   read:    an engagement check (t->job->kind LTM_JOB_ENGAGEMENT): read the
+ *            figures of t->job->remote_id; the outcome is read (with
+ *            figures), gone (the post was deleted), or failed. A channel
+ *            whose figures cannot be read has no read stage. */
 
 typedef struct {
     ltm_channel_type type;
     void (*publish)(ltm_task *t);
     void (*verify)(ltm_task *t); /* NULL: no check possible */
+    void (*read)(ltm_task *t);   /* NULL: figures cannot be read */
 } ltm_channel_ops;
 
 const ltm_channel_ops *ltm_channel_ops_of(ltm_channel_type type);

@@ -29,6 +29,23 @@ void ltm_outcome_published(ltm_outcome *o, const char *remote_id)
     snprintf(o->remote_id, sizeof o->remote_id, "%s", remote_id ? remote_id : "");
 }
 
+void ltm_outcome_read(ltm_outcome *o, const ltm_figures *figures)
+{
+    memset(o, 0, sizeof *o);
+    o->status = LTM_RESULT_READ;
+    o->figures = *figures;
+}
+
+void ltm_outcome_gone(ltm_outcome *o, const char *fmt, ...)
+{
+    memset(o, 0, sizeof *o);
+    o->status = LTM_RESULT_GONE;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->error, sizeof o->error, fmt, ap);
+    va_end(ap);
+}
+
 void ltm_outcome_fail(ltm_outcome *o, const char *error_class, int retryable, const char *fmt, ...)
 {
     int64_t keep_retry = o->retry_after_ms;

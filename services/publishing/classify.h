@@ -19,6 +19,7 @@ typedef struct {
     char error[480];           /* for people; never a secret */
     int64_t retry_after_ms;    /* what the API asked for; 0: nothing */
     char remote_id[512];
+    ltm_figures figures;       /* status read */
 } ltm_outcome;
 
 /* The provider an answer came from; each speaks its own error dialect. */
@@ -41,6 +42,9 @@ const char *ltm_api_name(ltm_api api);
 #define LTM_INSTAGRAM_LIMIT_RETRY_MS (60LL * 60 * 1000)
 
 void ltm_outcome_published(ltm_outcome *o, const char *remote_id);
+/* Engagement checks: the figures read, or the post no longer exists. */
+void ltm_outcome_read(ltm_outcome *o, const ltm_figures *figures);
+void ltm_outcome_gone(ltm_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ltm_outcome_fail(ltm_outcome *o, const char *error_class, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
