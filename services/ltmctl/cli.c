@@ -71,7 +71,8 @@ void ltmctl_help(FILE *out, const char *command)
               "  --account NAME  only this account\n"
               "  --kind KIND     only posts or only stories\n"
               "  --posts         also list the posts with their figures at each age\n"
-              "  --limit N       at most N posts listed, newest first (1-1000, default 100)\n"
+              "  --limit N       with --posts, at most N posts, newest first (1-1000,\n"
+              "                  default 100)\n"
               "A figure the channel does not offer is printed as -.\n",
               out);
     } else {
@@ -242,16 +243,16 @@ int ltmctl_parse(int argc, char **argv, int64_t now, ltmctl_args *out, char *err
         }
     }
     if (i >= argc)
-        return usage(err, size, "a command is needed: post, story, jobs, pause, resume or traffic "
-                           "(see ltmctl --help)");
+        return usage(err, size, "a command is needed: post, story, jobs, pause, resume or "
+                                "traffic (see ltmctl --help)");
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strcmp(argv[i], known[k]) == 0)
             out->command = known[k];
     }
     if (!out->command)
-        return usage(err, size, "unknown command \"%.100s\": expected post, story, jobs, pause, resume or "
-                              "traffic",
-                     argv[i]);
+        return usage(err, size,
+                     "unknown command \"%.100s\": expected post, story, jobs, pause, resume or "
+                     "traffic", argv[i]);
     cJSON *req = cJSON_CreateObject();
     if (!req || ltm_json_add_str(req, "command", out->command)) {
         cJSON_Delete(req);

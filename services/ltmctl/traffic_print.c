@@ -258,7 +258,8 @@ static void print_posts(FILE *out, const cJSON *posts)
     int more, n = collect_ages(posts, ages, AGE_COLUMNS_MAX, &more);
     table t = {.columns = 6 + 2 * n, .cut = {[4] = 1}};
     char head[2 * AGE_COLUMNS_MAX][32];
-    const char *cells[COLUMNS_MAX] = {"PUBLISHED", "ACCOUNT", "KIND", "SLOT", "THEME", "STATE"};
+    const char *cells[COLUMNS_MAX] = {"PUBLISHED (UTC)", "ACCOUNT", "KIND",
+                                      "SLOT",            "THEME",   "STATE"};
     for (int i = 0; i < n; i++) {
         char age[16];
         format_age(ages[i], age, sizeof age);
@@ -305,7 +306,8 @@ void ltmctl_print_traffic(FILE *out, const cJSON *reply)
         fprintf(out, ", account %s", str(reply, "account"));
     if (str(reply, "kind")[0])
         fprintf(out, ", %ss only", str(reply, "kind"));
-    fprintf(out, "): %s posts, %s not read yet\n", number(reply, "posts_total", total, sizeof total),
+    fprintf(out, "): %s posts, %s not read yet\n",
+            number(reply, "posts_total", total, sizeof total),
             number(reply, "unread", unread, sizeof unread));
     fputs("Ranked by median engagement (reactions + comments + shares + saves of each post's "
           "latest reading)\n", out);

@@ -252,7 +252,8 @@ static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, c
     } else {
         cJSON_Delete(rankings);
         cJSON_Delete(posts);
-        snprintf(err, err_size, "%s", rc == LTM_ENOMEM ? "out of memory" : "cannot read the ledger");
+        snprintf(err, err_size, "%s",
+                 rc == LTM_ENOMEM ? "out of memory" : "cannot read the ledger");
     }
     traffic_free(w.ranking);
     free(w.posts);
