@@ -18,6 +18,9 @@
  * configured ages would be a mistake, and the reply shows the youngest. */
 #define READINGS_MAX 32
 #define DAY_MS (86400LL * 1000)
+/* Rows per ranking built into a reply: about what 256 KiB holds anyway, and
+ * a year of many accounts can have a slot or theme per post. */
+#define RANKING_ROWS_MAX 1000
 /* Keeps a jobs reply under the broker's message_size_limit (256 KiB). */
 #define REPLY_MAX_BYTES 240000
 
@@ -149,14 +152,16 @@ static int printed_size(const cJSON *item)
     return n;
 }
 
-/* Drops items from the end of arr until about excess bytes are gone. */
+/* Drops items from the end of arr until about excess bytes are gone. The
+ * first item's prev is the last one in cJSON: O(1) per item, where indexing
+ * walks the list. */
 static int drop_tail(cJSON *arr, long excess)
 {
     int dropped = 0;
-    while (excess > 0 && cJSON_GetArraySize(arr) > 0) {
-        int last = cJSON_GetArraySize(arr) - 1;
-        excess -= printed_size(cJSON_GetArrayItem(arr, last));
-        cJSON_DeleteItemFromArray(arr, last);
+    while (excess > 0 && arr && arr->child) {
+        cJSON *last = arr->child->prev;
+        excess -= printed_size(last);
+        cJSON_Delete(cJSON_DetachItemViaPointer(arr, last));
         dropped = 1;
     }
     return dropped;
@@ -165,9 +170,13 @@ static int drop_tail(cJSON *arr, long excess)
 static cJSON *longest_ranking(cJSON *rankings)
 {
     cJSON *longest = NULL, *r;
+    int most = 0;
     cJSON_ArrayForEach(r, rankings) {
-        if (!longest || cJSON_GetArraySize(r) > cJSON_GetArraySize(longest))
+        int n = cJSON_GetArraySize(r);
+        if (!longest || n > most) {
             longest = r;
+            most = n;
+        }
     }
     return longest;
 }
@@ -175,9 +184,11 @@ static cJSON *longest_ranking(cJSON *rankings)
 /* Keeps the reply under the broker's message limit: the oldest posts go
  * first, then the lowest rows of the longest ranking (the top is what the
  * operator reads). "truncated" says that something was left out. */
-static char *traffic_reply(cJSON *o, cJSON *rankings, cJSON *posts)
+static char *traffic_reply(cJSON *o, cJSON *rankings, cJSON *posts, const int totals[3])
 {
-    cJSON_AddBoolToObject(o, "truncated", 0);
+    int cut = totals[0] > RANKING_ROWS_MAX || totals[1] > RANKING_ROWS_MAX ||
+              totals[2] > RANKING_ROWS_MAX;
+    cJSON_AddBoolToObject(o, "truncated", cut);
     for (;;) {
         char *text = cJSON_PrintUnformatted(o);
         long excess = text ? (long)strlen(text) - REPLY_MAX_BYTES : 0;
@@ -231,7 +242,9 @@ static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, c
     int rc = !w.ranking || (w.max && !w.posts) ? LTM_ENOMEM
                                                : ledger_posts_since(l, since, q->account,
                                                                     collect, &w);
-    cJSON *rankings = rc == LTM_OK ? traffic_rankings_json(w.ranking) : NULL;
+    int totals[3] = {0, 0, 0};
+    cJSON *rankings = rc == LTM_OK ? traffic_rankings_json(w.ranking, RANKING_ROWS_MAX, totals)
+                                   : NULL;
     cJSON *posts = rankings && q->posts ? cJSON_CreateArray() : NULL;
     if (rc == LTM_OK && (!rankings || (q->posts && !posts)))
         rc = LTM_ENOMEM;
@@ -246,9 +259,13 @@ static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, c
         cJSON_AddNumberToObject(o, "posts_total", traffic_posts(w.ranking));
         cJSON_AddNumberToObject(o, "unread", traffic_unread(w.ranking));
         cJSON_AddItemToObject(o, "rankings", rankings);
+        cJSON *rows = cJSON_AddObjectToObject(o, "rows_total");
+        cJSON_AddNumberToObject(rows, "accounts", totals[0]);
+        cJSON_AddNumberToObject(rows, "slots", totals[1]);
+        cJSON_AddNumberToObject(rows, "themes", totals[2]);
         if (posts)
             cJSON_AddItemToObject(o, "posts", posts);
-        *reply = traffic_reply(o, rankings, posts);
+        *reply = traffic_reply(o, rankings, posts, totals);
     } else {
         cJSON_Delete(rankings);
         cJSON_Delete(posts);

@@ -200,6 +200,10 @@ static void traffic_reply_shape(void **state)
     assert_int_equal(cJSON_GetObjectItem(o, "posts_total")->valueint, 4);
     assert_int_equal(cJSON_GetObjectItem(o, "unread")->valueint, 1);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "truncated")));
+    cJSON *totals = cJSON_GetObjectItem(o, "rows_total");
+    assert_int_equal(cJSON_GetObjectItem(totals, "accounts")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(totals, "slots")->valueint, 2);
+    assert_int_equal(cJSON_GetObjectItem(totals, "themes")->valueint, 2);
     cJSON *accounts = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rankings"), "accounts");
     assert_int_equal(cJSON_GetArraySize(accounts), 2);
     cJSON *acme = cJSON_GetArrayItem(accounts, 0);
@@ -283,6 +287,8 @@ static void traffic_reply_fits_one_message(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o, "posts")), 0);
     cJSON *themes = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rankings"), "themes");
     assert_true(cJSON_GetArraySize(themes) > 100 && cJSON_GetArraySize(themes) < 1000);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rows_total"), "themes")->valueint,
+                     1000);
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(themes, 0), "median_engagement")
                          ->valueint, 999);
     cJSON *accounts = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rankings"), "accounts");
@@ -306,6 +312,34 @@ static void traffic_reply_fits_one_message(void **state)
     cJSON_Delete(o);
 }
 
+/* More groups than a reply holds rows: the top 1000 and the total. */
+static void traffic_rankings_keep_their_top_rows(void **state)
+{
+    fixture *f = *state;
+    char theme[16], id[32];
+    ledger_begin(f->l);
+    for (int i = 0; i < 1200; i++) {
+        snprintf(id, sizeof id, "p%04d", i);
+        snprintf(theme, sizeof theme, "t%04d", i);
+        add_post(f, id, "acme", DAY + i, theme, i, 1);
+    }
+    ledger_commit(f->l);
+    char *topic = NULL;
+    cJSON *o = call_at(f, 2 * DAY, "{\"request_id\":\"rows\",\"command\":\"traffic\"}",
+                       &topic, 0);
+    free(topic);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "truncated")));
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rows_total"), "themes")->valueint,
+                     1200);
+    cJSON *themes = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rankings"), "themes");
+    assert_int_equal(cJSON_GetArraySize(themes), 1000);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(themes, 0), "key")->valuestring,
+                        "t1199");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(themes, 999), "key")->valuestring,
+                        "t0200");
+    cJSON_Delete(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +348,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(traffic_refuses_bad_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(traffic_reply_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(traffic_reply_fits_one_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(traffic_rankings_keep_their_top_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Strings are owned copies of their own length: a year of posts of many
+ * accounts is hundreds of thousands of entries. */
 typedef struct {
-    char job_id[200];
-    char account[65];
+    char *job_id, *account, *theme;
     ltm_job_kind kind;
     int weekday, minute;
-    char theme[257];
     int64_t published_ms;
     int read;                 /* has a reading */
     int64_t engagement;
@@ -38,6 +38,11 @@ void traffic_free(traffic *t)
 {
     if (!t)
         return;
+    for (int i = 0; i < t->count; i++) {
+        free(t->entries[i].job_id);
+        free(t->entries[i].account);
+        free(t->entries[i].theme);
+    }
     free(t->entries);
     free(t);
 }
@@ -60,11 +65,18 @@ int traffic_add(traffic *t, const ledger_post *p, const ledger_reading *latest)
         t->entries = grown;
         t->capacity = cap;
     }
-    entry *e = &t->entries[t->count++];
+    entry *e = &t->entries[t->count];
     memset(e, 0, sizeof *e);
-    snprintf(e->job_id, sizeof e->job_id, "%s", p->job_id);
-    snprintf(e->account, sizeof e->account, "%s", p->account);
-    snprintf(e->theme, sizeof e->theme, "%s", p->theme);
+    e->job_id = strdup(p->job_id);
+    e->account = strdup(p->account);
+    e->theme = strdup(p->theme);
+    if (!e->job_id || !e->account || !e->theme) {
+        free(e->job_id);
+        free(e->account);
+        free(e->theme);
+        return LTM_ENOMEM;
+    }
+    t->count++;
     e->kind = p->kind;
     e->weekday = p->weekday;
     e->minute = p->local_minute;
@@ -230,16 +242,22 @@ int traffic_rank(const traffic *t, traffic_grouping by, traffic_row **rows, int 
         by == TRAFFIC_BY_ACCOUNT ? by_account : by == TRAFFIC_BY_SLOT ? by_slot : by_theme;
     entry **sorted = malloc((size_t)t->count * sizeof *sorted);
     int64_t *scratch = malloc((size_t)t->count * sizeof *scratch);
-    traffic_row *out = malloc((size_t)t->count * sizeof *out);
+    traffic_row *out = NULL;
+    int groups = 0;
+    if (sorted) {
+        for (int i = 0; i < t->count; i++)
+            sorted[i] = &t->entries[i];
+        qsort(sorted, (size_t)t->count, sizeof *sorted, same);
+        for (int i = 0; i < t->count; i++)
+            groups += i == 0 || same(&sorted[i - 1], &sorted[i]) != 0;
+        out = malloc((size_t)groups * sizeof *out); /* a row is ~1 KiB: one per group */
+    }
     if (!sorted || !scratch || !out) {
         free(sorted);
         free(scratch);
         free(out);
         return LTM_ENOMEM;
     }
-    for (int i = 0; i < t->count; i++)
-        sorted[i] = &t->entries[i];
-    qsort(sorted, (size_t)t->count, sizeof *sorted, same);
     int n = 0;
     for (int start = 0, end; start < t->count; start = end) {
         for (end = start + 1; end < t->count && same(&sorted[start], &sorted[end]) == 0; end++)
@@ -289,15 +307,17 @@ static cJSON *row_json(const traffic_row *r, traffic_grouping by)
     return o;
 }
 
-static int add_ranking(cJSON *parent, const char *name, const traffic *t, traffic_grouping by)
+static int add_ranking(cJSON *parent, const char *name, const traffic *t, traffic_grouping by,
+                       int max_rows, int *total)
 {
     traffic_row *rows;
     int n;
     if (traffic_rank(t, by, &rows, &n) != LTM_OK)
         return LTM_ENOMEM;
+    *total = n;
     cJSON *arr = cJSON_AddArrayToObject(parent, name);
     int rc = arr ? LTM_OK : LTM_ENOMEM;
-    for (int i = 0; rc == LTM_OK && i < n; i++) {
+    for (int i = 0; rc == LTM_OK && i < n && i < max_rows; i++) {
         cJSON *o = row_json(&rows[i], by);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
@@ -308,12 +328,12 @@ static int add_ranking(cJSON *parent, const char *name, const traffic *t, traffi
     return rc;
 }
 
-cJSON *traffic_rankings_json(const traffic *t)
+cJSON *traffic_rankings_json(const traffic *t, int max_rows, int totals[3])
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o || add_ranking(o, "accounts", t, TRAFFIC_BY_ACCOUNT) ||
-        add_ranking(o, "slots", t, TRAFFIC_BY_SLOT) ||
-        add_ranking(o, "themes", t, TRAFFIC_BY_THEME)) {
+    if (!o || add_ranking(o, "accounts", t, TRAFFIC_BY_ACCOUNT, max_rows, &totals[0]) ||
+        add_ranking(o, "slots", t, TRAFFIC_BY_SLOT, max_rows, &totals[1]) ||
+        add_ranking(o, "themes", t, TRAFFIC_BY_THEME, max_rows, &totals[2])) {
         cJSON_Delete(o);
         return NULL;
     }

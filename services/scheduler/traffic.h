@@ -76,8 +76,10 @@ int traffic_rank(const traffic *t, traffic_grouping by, traffic_row **rows, int 
  * {"key","posts","unread","median_engagement","median_impressions","total_engagement",
  *  "best_post"} (medians and best_post null when they have no value) plus
  * "account" (accounts, slots), "kind","weekday","time" (slots), "theme"
- * (themes). NULL when out of memory; caller deletes. */
-cJSON *traffic_rankings_json(const traffic *t);
+ * (themes). Each ranking keeps its top max_rows rows; totals gets the number
+ * of rows of each (accounts, slots, themes) before that cut. NULL when out of
+ * memory; caller deletes. */
+cJSON *traffic_rankings_json(const traffic *t, int max_rows, int totals[3]);
 
 /* One post with its readings for the reply's "posts" list: {"job_id",
  * "account","kind","channel","remote_id","slot","published_at","weekday",

@@ -132,7 +132,9 @@ static void unread_posts_are_not_zeros(void **state)
     assert_string_equal(rows[2].best_post, "");
     free(rows);
     /* In JSON: null, not 0. */
-    cJSON *j = traffic_rankings_json(t);
+    int totals[3];
+    cJSON *j = traffic_rankings_json(t, 1000, totals);
+    assert_int_equal(totals[0], 3);
     cJSON *row = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "accounts"), 2);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "median_engagement")));
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(row, "median_impressions")));
@@ -229,9 +231,15 @@ static void empty_and_json_shape(void **state)
     assert_int_equal(traffic_rank(t, TRAFFIC_BY_SLOT, &rows, &n), LTM_OK);
     assert_int_equal(n, 0);
     assert_null(rows);
-    const fixture_post posts[] = {READ("a1", "acme", "", 2, 61, 1000, 7, -1)};
-    add_all(t, posts, 1);
-    cJSON *j = traffic_rankings_json(t);
+    const fixture_post posts[] = {READ("a1", "acme", "", 2, 61, 1000, 7, -1),
+                                  READ("b1", "beta", "x", 3, 60, 1000, 1, -1)};
+    add_all(t, posts, 2);
+    /* The top row of each ranking only; the totals say how many there were. */
+    int totals[3];
+    cJSON *j = traffic_rankings_json(t, 1, totals);
+    assert_int_equal(totals[0], 2);
+    assert_int_equal(totals[1], 2);
+    assert_int_equal(totals[2], 2);
     char *text = cJSON_PrintUnformatted(j);
     assert_string_equal(text,
         "{\"accounts\":[{\"key\":\"acme\",\"account\":\"acme\",\"posts\":1,\"unread\":0,"
