@@ -250,6 +250,23 @@ static void traffic_tables(void **state)
     free(buf);
     free(reply);
     free(expected);
+    /* Cut by the scheduler: said under the table and at the end. */
+    const char *cut = "{\"ok\":true,\"days\":7,\"since\":\"2026-11-26T00:00:00.000Z\","
+                      "\"posts_total\":3000,\"unread\":0,\"rankings\":{\"accounts\":[],"
+                      "\"slots\":[{\"account\":\"a\",\"kind\":\"post\",\"weekday\":\"Mon\","
+                      "\"time\":\"09:00\",\"posts\":1,\"unread\":0,\"median_engagement\":1,"
+                      "\"median_impressions\":null,\"total_engagement\":1,\"best_post\":\"p\"}],"
+                      "\"themes\":[]},\"rows_total\":{\"accounts\":0,\"slots\":2500,"
+                      "\"themes\":0},\"truncated\":true}";
+    out = open_memstream(&buf, &len);
+    assert_int_equal(ltmctl_print_reply(out, stderr, "traffic", cut, strlen(cut)), LTMCTL_OK);
+    fclose(out);
+    assert_non_null(strstr(buf, "a        post  Mon 09:00      1       0           1            -"
+                                "          1  p\n(the top 1 of 2500 rows)\n"));
+    assert_non_null(strstr(buf, "\nAccounts\n  (none)\n"));
+    assert_non_null(strstr(buf, "(the reply reached its size limit"));
+    assert_null(strstr(buf, "Posts"));
+    free(buf);
 }
 
 int main(void)

@@ -136,8 +136,12 @@ static void format_instant(const char *iso, char *out, size_t size)
 
 /* ---- rankings ------------------------------------------------------------ */
 
-static void print_ranking(FILE *out, const cJSON *rows, const char *title, const char *what)
+static void print_ranking(FILE *out, const cJSON *reply, const char *title, const char *what)
 {
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(reply, "rankings"), what);
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(reply, "rows_total"), what);
     fprintf(out, "\n%s\n", title);
     if (cJSON_GetArraySize(rows) == 0) {
         fputs("  (none)\n", out);
@@ -187,6 +191,8 @@ static void print_ranking(FILE *out, const cJSON *rows, const char *title, const
         table_row(&t, cells);
     }
     table_print(out, &t);
+    if (cJSON_IsNumber(total) && total->valueint > cJSON_GetArraySize(rows))
+        fprintf(out, "(the top %d of %d rows)\n", cJSON_GetArraySize(rows), total->valueint);
 }
 
 /* ---- posts ----------------------------------------------------------------- */
@@ -311,12 +317,9 @@ void ltmctl_print_traffic(FILE *out, const cJSON *reply)
             number(reply, "unread", unread, sizeof unread));
     fputs("Ranked by median engagement (reactions + comments + shares + saves of each post's "
           "latest reading)\n", out);
-    const cJSON *rankings = cJSON_GetObjectItemCaseSensitive(reply, "rankings");
-    print_ranking(out, cJSON_GetObjectItemCaseSensitive(rankings, "accounts"), "Accounts",
-                  "accounts");
-    print_ranking(out, cJSON_GetObjectItemCaseSensitive(rankings, "slots"),
-                  "Slots (the account's local weekday and time)", "slots");
-    print_ranking(out, cJSON_GetObjectItemCaseSensitive(rankings, "themes"), "Themes", "themes");
+    print_ranking(out, reply, "Accounts", "accounts");
+    print_ranking(out, reply, "Slots (the account's local weekday and time)", "slots");
+    print_ranking(out, reply, "Themes", "themes");
     const cJSON *posts = cJSON_GetObjectItemCaseSensitive(reply, "posts");
     if (cJSON_IsArray(posts))
         print_posts(out, posts);
