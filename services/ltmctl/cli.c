@@ -20,6 +20,7 @@ static const char overview[] =
     "  jobs     recent jobs and their attempts, from the scheduler's ledger\n"
     "  pause    stop dispatching for an account\n"
     "  resume   dispatch for an account again\n"
+    "  traffic  rank accounts, slots and themes by the engagement of their posts\n"
     "\n"
     "Options:\n"
     "  --json              print the scheduler's reply as JSON (for scripts)\n"
@@ -56,6 +57,23 @@ void ltmctl_help(FILE *out, const char *command)
               "Lists jobs created since AGE ago (24h, 7d; default 24h) or since an RFC 3339\n"
               "instant, newest first, with every attempt and its outcome.\n"
               "  --limit N   at most N jobs (1-500, default 100)\n",
+              out);
+    } else if (strcmp(command, "traffic") == 0) {
+        fputs("Usage: ltmctl traffic [--days N] [--account NAME] [--kind post|story] [--posts]\n"
+              "                      [--limit N]\n\n"
+              "Ranks accounts, slots (the account's local weekday and time) and themes by\n"
+              "the median engagement of the posts published in the last N days, from the\n"
+              "figures read back after publishing. Engagement of a post = reactions +\n"
+              "comments + shares + saves of its latest reading; a post not read yet is\n"
+              "counted as unread, not as 0. A median of an even count is the mean of the\n"
+              "two middle values.\n"
+              "  --days N        the last N days (1-365, default 30)\n"
+              "  --account NAME  only this account\n"
+              "  --kind KIND     only posts or only stories\n"
+              "  --posts         also list the posts with their figures at each age\n"
+              "  --limit N       with --posts, at most N posts, newest first (1-1000,\n"
+              "                  default 100)\n"
+              "A figure the channel does not offer is printed as -.\n",
               out);
     } else {
         fprintf(out,
@@ -99,26 +117,42 @@ static int parse_since(const char *text, int64_t now, int64_t *out)
     return ltm_time_parse_iso(text, out);
 }
 
-static const char *const known[] = {"post", "story", "jobs", "pause", "resume"};
+static const char *const known[] = {"post", "story", "jobs", "pause", "resume", "traffic"};
 
 static int option_allowed(const char *command, const char *opt)
 {
     int submit = strcmp(command, "post") == 0 || strcmp(command, "story") == 0;
+    int traffic = strcmp(command, "traffic") == 0;
     if (strcmp(opt, "--account") == 0)
-        return submit || strcmp(command, "jobs") == 0;
+        return submit || traffic || strcmp(command, "jobs") == 0;
     if (strcmp(opt, "--text") == 0 || strcmp(opt, "--prompt") == 0 ||
         strcmp(opt, "--image-url") == 0 || strcmp(opt, "--at") == 0)
         return submit;
-    if (strcmp(opt, "--since") == 0 || strcmp(opt, "--limit") == 0)
+    if (strcmp(opt, "--since") == 0)
         return strcmp(command, "jobs") == 0;
+    if (strcmp(opt, "--limit") == 0)
+        return traffic || strcmp(command, "jobs") == 0;
+    if (strcmp(opt, "--days") == 0 || strcmp(opt, "--kind") == 0)
+        return traffic;
     return 0;
 }
 
-static int add_option(cJSON *req, const char *opt, const char *value, int64_t now, char *err,
-                      size_t size)
+/* --limit and --days: a whole number within [1, max], set once. */
+static int add_count(cJSON *req, const char *opt, const char *value, long long max, char *err,
+                     size_t size)
+{
+    long long n;
+    if (cJSON_GetObjectItemCaseSensitive(req, opt + 2))
+        return usage(err, size, "%s given twice", opt);
+    if (ltm_parse_int(value, &n) != 0 || n < 1 || n > max)
+        return usage(err, size, "%s \"%s\": expected 1 to %lld", opt, value, max);
+    return cJSON_AddNumberToObject(req, opt + 2, (double)n) ? 0 : LTMCTL_USAGE;
+}
+
+static int add_option(cJSON *req, const char *command, const char *opt, const char *value,
+                      int64_t now, char *err, size_t size)
 {
     int64_t t;
-    long long n;
     if (strcmp(opt, "--at") == 0) {
         if (parse_at(value, now, &t) != 0)
             return usage(err, size, "--at \"%s\": expected an RFC 3339 time or +DURATION", value);
@@ -130,11 +164,12 @@ static int add_option(cJSON *req, const char *opt, const char *value, int64_t no
                          value);
         return ltm_json_add_time(req, "since", t) ? LTMCTL_USAGE : 0;
     }
-    if (strcmp(opt, "--limit") == 0) {
-        if (ltm_parse_int(value, &n) != 0 || n < 1 || n > 500)
-            return usage(err, size, "--limit \"%s\": expected 1 to 500", value);
-        return cJSON_AddNumberToObject(req, "limit", (double)n) ? 0 : LTMCTL_USAGE;
-    }
+    if (strcmp(opt, "--limit") == 0)
+        return add_count(req, opt, value, strcmp(command, "traffic") == 0 ? 1000 : 500, err, size);
+    if (strcmp(opt, "--days") == 0)
+        return add_count(req, opt, value, 365, err, size);
+    if (strcmp(opt, "--kind") == 0 && strcmp(value, "post") != 0 && strcmp(value, "story") != 0)
+        return usage(err, size, "--kind \"%s\": expected post or story", value);
     const char *key = strcmp(opt, "--image-url") == 0 ? "image_url" : opt + 2;
     if (cJSON_GetObjectItemCaseSensitive(req, key))
         return usage(err, size, "%s given twice", opt);
@@ -157,12 +192,15 @@ static int parse_command(int argc, char **argv, int i, int64_t now, ltmctl_args 
         } else if (strcmp(a, "--wait") == 0 && (strcmp(cmd, "post") == 0 ||
                                                  strcmp(cmd, "story") == 0)) {
             out->wait = 1;
+        } else if (strcmp(a, "--posts") == 0 && strcmp(cmd, "traffic") == 0) {
+            cJSON_DeleteItemFromObject(req, "posts");
+            cJSON_AddBoolToObject(req, "posts", 1);
         } else if (positional && a[0] != '-' && !cJSON_GetObjectItem(req, "account")) {
             ltm_json_add_str(req, "account", a);
         } else if (option_allowed(cmd, a)) {
             if (i + 1 >= argc)
                 return usage(err, size, "%s needs a value", a);
-            int rc = add_option(req, a, argv[++i], now, err, size);
+            int rc = add_option(req, cmd, a, argv[++i], now, err, size);
             if (rc)
                 return rc;
         } else {
@@ -178,7 +216,7 @@ static int parse_command(int argc, char **argv, int i, int64_t now, ltmctl_args 
     if (cJSON_GetObjectItem(req, "text") && cJSON_GetObjectItem(req, "prompt"))
         return usage(err, size, "ltmctl %s: give --text or --prompt, not both", cmd);
     if (strcmp(cmd, "jobs") == 0 && !cJSON_GetObjectItem(req, "since"))
-        return add_option(req, "--since", "24h", now, err, size);
+        return add_option(req, cmd, "--since", "24h", now, err, size);
     return 0;
 }
 
@@ -205,14 +243,16 @@ int ltmctl_parse(int argc, char **argv, int64_t now, ltmctl_args *out, char *err
         }
     }
     if (i >= argc)
-        return usage(err, size, "a command is needed: post, story, jobs, pause or resume (see ltmctl --help)");
+        return usage(err, size, "a command is needed: post, story, jobs, pause, resume or "
+                                "traffic (see ltmctl --help)");
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strcmp(argv[i], known[k]) == 0)
             out->command = known[k];
     }
     if (!out->command)
-        return usage(err, size, "unknown command \"%.100s\": expected post, story, jobs, pause or resume",
-                     argv[i]);
+        return usage(err, size,
+                     "unknown command \"%.100s\": expected post, story, jobs, pause, resume or "
+                     "traffic", argv[i]);
     cJSON *req = cJSON_CreateObject();
     if (!req || ltm_json_add_str(req, "command", out->command)) {
         cJSON_Delete(req);

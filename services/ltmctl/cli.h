@@ -25,7 +25,7 @@ typedef struct {
     int json;               /* print the raw reply */
     int wait;               /* post/story: wait for the job's final outcome */
     int64_t timeout_ms;
-    const char *command;    /* post, story, jobs, pause, resume */
+    const char *command;    /* post, story, jobs, pause, resume, traffic */
     char *request_json;     /* owned; the request without request_id */
 } ltmctl_args;
 

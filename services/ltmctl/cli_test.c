@@ -162,6 +162,113 @@ static void replies(void **state)
     assert_int_equal(ltmctl_reply_status(jobs, strlen(jobs)), LTMCTL_OK);
 }
 
+static void traffic_options(void **state)
+{
+    (void)state;
+    ltmctl_args a;
+    char err[300];
+    cJSON *r = parse(0, err, sizeof err, &a, "traffic", NULL);
+    assert_string_equal(a.command, "traffic");
+    assert_string_equal(a.request_json, "{\"command\":\"traffic\"}"); /* defaults: scheduler's */
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
+    r = parse(0, err, sizeof err, &a, "traffic", "--days", "7", "--account", "acme", "--kind",
+              "story", "--posts", "--limit", "1000", "--json", NULL);
+    assert_true(a.json);
+    assert_int_equal(cJSON_GetObjectItem(r, "days")->valueint, 7);
+    assert_string_equal(cJSON_GetObjectItem(r, "account")->valuestring, "acme");
+    assert_string_equal(cJSON_GetObjectItem(r, "kind")->valuestring, "story");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "posts")));
+    assert_int_equal(cJSON_GetObjectItem(r, "limit")->valueint, 1000);
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
+    r = parse(0, err, sizeof err, &a, "traffic", "--posts", "--posts", NULL);
+    assert_string_equal(a.request_json, "{\"command\":\"traffic\",\"posts\":true}");
+    cJSON_Delete(r);
+    ltmctl_args_clear(&a);
+    static const struct {
+        const char *args[3];
+        const char *says;
+    } bad[] = {
+        {{"--days", "0"}, "--days \"0\": expected 1 to 365"},
+        {{"--days", "366"}, "--days \"366\": expected 1 to 365"},
+        {{"--days", "7d"}, "--days \"7d\": expected 1 to 365"},
+        {{"--limit", "1001"}, "--limit \"1001\": expected 1 to 1000"},
+        {{"--kind", "report"}, "--kind \"report\": expected post or story"},
+        {{"--since", "24h"}, "unexpected argument \"--since\""},
+        {{"--wait"}, "unexpected argument \"--wait\""},
+        {{"--days"}, "--days needs a value"},
+        {{"acme"}, "unexpected argument \"acme\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[6] = {"ltmctl", "traffic"};
+        int argc = 2;
+        for (int k = 0; k < 3 && bad[i].args[k]; k++)
+            argv[argc++] = (char *)bad[i].args[k];
+        assert_int_equal(ltmctl_parse(argc, argv, NOW, &a, err, sizeof err), LTMCTL_USAGE);
+        if (!strstr(err, bad[i].says))
+            fail_msg("%s: got \"%s\"", bad[i].says, err);
+        ltmctl_args_clear(&a);
+    }
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "traffic", "--days", "3", "--days", "4", NULL);
+    assert_string_equal(err, "--days given twice");
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "jobs", "--limit", "501", NULL);
+    assert_string_equal(err, "--limit \"501\": expected 1 to 500");
+    ltmctl_args_clear(&a);
+    parse(LTMCTL_USAGE, err, sizeof err, &a, "jobs", "--posts", NULL);
+    ltmctl_args_clear(&a);
+}
+
+/* Reads a fixture of tests/fixtures/ltmctl; caller frees. */
+static char *fixture(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", LTM_FIXTURES_DIR, name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 65536);
+    size_t n = fread(text, 1, 65535, f);
+    fclose(f);
+    assert_true(n > 0 && n < 65535);
+    return text;
+}
+
+/* traffic_reply.json is a reply as the scheduler sends it: an even count
+ * (12.5), a row with nothing read yet, impressions not offered, a gone
+ * post, a theme longer than a column; traffic_tables.txt what is printed. */
+static void traffic_tables(void **state)
+{
+    (void)state;
+    char *reply = fixture("traffic_reply.json"), *expected = fixture("traffic_tables.txt");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(ltmctl_print_reply(out, stderr, "traffic", reply, strlen(reply)), LTMCTL_OK);
+    fclose(out);
+    assert_string_equal(buf, expected);
+    free(buf);
+    free(reply);
+    free(expected);
+    /* Cut by the scheduler: said under the table and at the end. */
+    const char *cut = "{\"ok\":true,\"days\":7,\"since\":\"2026-11-26T00:00:00.000Z\","
+                      "\"posts_total\":3000,\"unread\":0,\"rankings\":{\"accounts\":[],"
+                      "\"slots\":[{\"account\":\"a\",\"kind\":\"post\",\"weekday\":\"Mon\","
+                      "\"time\":\"09:00\",\"posts\":1,\"unread\":0,\"median_engagement\":1,"
+                      "\"median_impressions\":null,\"total_engagement\":1,\"best_post\":\"p\"}],"
+                      "\"themes\":[]},\"rows_total\":{\"accounts\":0,\"slots\":2500,"
+                      "\"themes\":0},\"truncated\":true}";
+    out = open_memstream(&buf, &len);
+    assert_int_equal(ltmctl_print_reply(out, stderr, "traffic", cut, strlen(cut)), LTMCTL_OK);
+    fclose(out);
+    assert_non_null(strstr(buf, "a        post  Mon 09:00      1       0           1            -"
+                                "          1  p\n(the top 1 of 2500 rows)\n"));
+    assert_non_null(strstr(buf, "\nAccounts\n  (none)\n"));
+    assert_non_null(strstr(buf, "(the reply reached its size limit"));
+    assert_null(strstr(buf, "Posts"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +277,8 @@ int main(void)
         cmocka_unit_test(usage_errors),
         cmocka_unit_test(wait_outcomes),
         cmocka_unit_test(replies),
+        cmocka_unit_test(traffic_options),
+        cmocka_unit_test(traffic_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* The scheduler's replies as text for a person. */
 #include "cli.h"
+#include "traffic_print.h"
 
 #include "ltm/error.h"
 #include "ltm/json.h"
@@ -84,6 +85,8 @@ int ltmctl_print_reply(FILE *out, FILE *err, const char *command, const char *re
         rc = LTMCTL_REFUSED;
     } else if (strcmp(command, "jobs") == 0) {
         print_jobs(out, o);
+    } else if (strcmp(command, "traffic") == 0) {
+        ltmctl_print_traffic(out, o);
     } else if (strcmp(command, "pause") == 0 || strcmp(command, "resume") == 0) {
         fprintf(out, "account %s %s\n", str(o, "account"),
                 command[0] == 'p' ? "paused" : "resumed");

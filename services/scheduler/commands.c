@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "traffic.h"
+
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "ltm/log.h"
@@ -10,6 +12,15 @@
 
 #define TEXT_MAX 10000
 #define JOBS_LIMIT_MAX 500
+#define TRAFFIC_LIMIT_MAX 1000
+#define TRAFFIC_DAYS_MAX 365
+/* Ages read per post: three by default (1h, 24h, 7d); more than this many
+ * configured ages would be a mistake, and the reply shows the youngest. */
+#define READINGS_MAX 32
+#define DAY_MS (86400LL * 1000)
+/* Rows per ranking built into a reply: about what 256 KiB holds anyway, and
+ * a year of many accounts can have a slot or theme per post. */
+#define RANKING_ROWS_MAX 1000
 /* Keeps a jobs reply under the broker's message_size_limit (256 KiB). */
 #define REPLY_MAX_BYTES 240000
 
@@ -27,9 +38,10 @@ int commands_valid_request_id(const char *id)
 }
 
 typedef struct {
-    char *request_id, *command, *account, *text, *prompt, *image_url;
+    char *request_id, *command, *account, *text, *prompt, *image_url, *kind;
     int64_t at_ms, since_ms;
-    long long limit;
+    long long limit, days;
+    int posts;
 } request;
 
 static void request_clear(request *r)
@@ -40,11 +52,12 @@ static void request_clear(request *r)
     free(r->text);
     free(r->prompt);
     free(r->image_url);
+    free(r->kind);
 }
 
 static int parse_request(const cJSON *root, request *r, char *reason, size_t size)
 {
-    static const char *const known[] = {"post", "story", "jobs", "pause", "resume"};
+    static const char *const known[] = {"post", "story", "jobs", "pause", "resume", "traffic"};
     int rc = ltm_json_str(root, "command", 1, 16, &r->command, reason, size);
     size_t k = 0;
     while (!rc && k < sizeof known / sizeof known[0] && strcmp(r->command, known[k]) != 0)
@@ -53,7 +66,7 @@ static int parse_request(const cJSON *root, request *r, char *reason, size_t siz
      * gets the refusal, and ltm/dlq shows it (a client of another version?). */
     if (!rc && k == sizeof known / sizeof known[0]) {
         snprintf(reason, size, "field command: unknown \"%.32s\", expected post, story, jobs, "
-                               "pause or resume", r->command);
+                               "pause, resume or traffic", r->command);
         rc = LTM_EINVAL;
     }
     if (!rc)
@@ -68,9 +81,24 @@ static int parse_request(const cJSON *root, request *r, char *reason, size_t siz
         rc = ltm_json_time(root, "at", 0, &r->at_ms, reason, size);
     if (!rc)
         rc = ltm_json_time(root, "since", 0, &r->since_ms, reason, size);
+    int ranking = !rc && strcmp(r->command, "traffic") == 0;
     r->limit = 100;
     if (!rc)
-        rc = ltm_json_int(root, "limit", 0, 1, JOBS_LIMIT_MAX, &r->limit, reason, size);
+        rc = ltm_json_int(root, "limit", 0, 1, ranking ? TRAFFIC_LIMIT_MAX : JOBS_LIMIT_MAX,
+                          &r->limit, reason, size);
+    r->days = 30;
+    if (!rc)
+        rc = ltm_json_int(root, "days", 0, 1, TRAFFIC_DAYS_MAX, &r->days, reason, size);
+    if (!rc)
+        rc = ltm_json_bool(root, "posts", 0, &r->posts, reason, size);
+    if (!rc)
+        rc = ltm_json_str(root, "kind", 0, 16, &r->kind, reason, size);
+    ltm_job_kind kind;
+    if (!rc && r->kind && (ltm_job_kind_parse(r->kind, &kind) != LTM_OK ||
+                           (kind != LTM_JOB_POST && kind != LTM_JOB_STORY))) {
+        snprintf(reason, size, "field kind: expected post or story");
+        rc = LTM_EINVAL;
+    }
     return rc;
 }
 
@@ -94,6 +122,159 @@ static char *jobs_reply(cJSON *o, cJSON *jobs)
         cJSON_DeleteItemFromArray(jobs, n - 1);
         cJSON_ReplaceItemInObject(o, "truncated", cJSON_CreateBool(1));
     }
+}
+
+/* ---- traffic ------------------------------------------------------------ */
+
+typedef struct {
+    traffic *ranking;
+    int filter_kind;
+    ltm_job_kind kind;
+    ledger_post *posts;     /* newest first, for the "posts" list */
+    int count, max;
+} traffic_walk;
+
+static int collect(void *ctx, const ledger_post *p, const ledger_reading *latest)
+{
+    traffic_walk *w = ctx;
+    if (traffic_add(w->ranking, p, latest) != LTM_OK)
+        return LTM_ENOMEM;
+    if (w->count < w->max && (!w->filter_kind || p->kind == w->kind))
+        w->posts[w->count++] = *p;
+    return 0;
+}
+
+static int printed_size(const cJSON *item)
+{
+    char *text = cJSON_PrintUnformatted(item);
+    int n = text ? (int)strlen(text) + 1 : 0; /* + the comma */
+    free(text);
+    return n;
+}
+
+/* Drops items from the end of arr until about excess bytes are gone. The
+ * first item's prev is the last one in cJSON: O(1) per item, where indexing
+ * walks the list. */
+static int drop_tail(cJSON *arr, long excess)
+{
+    int dropped = 0;
+    while (excess > 0 && arr && arr->child) {
+        cJSON *last = arr->child->prev;
+        excess -= printed_size(last);
+        cJSON_Delete(cJSON_DetachItemViaPointer(arr, last));
+        dropped = 1;
+    }
+    return dropped;
+}
+
+static cJSON *longest_ranking(cJSON *rankings)
+{
+    cJSON *longest = NULL, *r;
+    int most = 0;
+    cJSON_ArrayForEach(r, rankings) {
+        int n = cJSON_GetArraySize(r);
+        if (!longest || n > most) {
+            longest = r;
+            most = n;
+        }
+    }
+    return longest;
+}
+
+/* Keeps the reply under the broker's message limit: the oldest posts go
+ * first, then the lowest rows of the longest ranking (the top is what the
+ * operator reads). "truncated" says that something was left out. */
+static char *traffic_reply(cJSON *o, cJSON *rankings, cJSON *posts, const int totals[3])
+{
+    int cut = totals[0] > RANKING_ROWS_MAX || totals[1] > RANKING_ROWS_MAX ||
+              totals[2] > RANKING_ROWS_MAX;
+    cJSON_AddBoolToObject(o, "truncated", cut);
+    for (;;) {
+        char *text = cJSON_PrintUnformatted(o);
+        long excess = text ? (long)strlen(text) - REPLY_MAX_BYTES : 0;
+        if (!text || excess <= 0) {
+            cJSON_Delete(o);
+            return text;
+        }
+        free(text);
+        cJSON *longest = longest_ranking(rankings);
+        if (!drop_tail(posts, excess) && !(longest && drop_tail(longest, excess))) {
+            cJSON_Delete(o);
+            return NULL; /* cannot happen: an empty reply is small */
+        }
+        cJSON_ReplaceItemInObject(o, "truncated", cJSON_CreateBool(1));
+    }
+}
+
+static int add_posts(ledger *l, const traffic_walk *w, cJSON *arr)
+{
+    ledger_reading *readings = malloc(READINGS_MAX * sizeof *readings);
+    int rc = readings ? LTM_OK : LTM_ENOMEM;
+    for (int i = 0; rc == LTM_OK && i < w->count; i++) {
+        int n;
+        rc = ledger_readings(l, w->posts[i].job_id, readings, READINGS_MAX, &n);
+        cJSON *post = rc == LTM_OK ? traffic_post_json(&w->posts[i], readings, n) : NULL;
+        if (rc == LTM_OK && (!post || !cJSON_AddItemToArray(arr, post))) {
+            cJSON_Delete(post);
+            rc = LTM_ENOMEM;
+        }
+    }
+    free(readings);
+    return rc;
+}
+
+/* The ranking and, with "posts":true, the posts with their time series
+ * (docs/ltmctl.md). On LTM_OK *reply is set (NULL only when out of memory)
+ * and o is consumed; otherwise o is untouched and err says why. */
+static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, char **reply,
+                           char *err, size_t err_size)
+{
+    ledger *l = engine_ledger(e);
+    int64_t since = now - q->days * DAY_MS;
+    traffic_walk w = {.ranking = traffic_new(), .max = q->posts ? (int)q->limit : 0};
+    w.posts = w.max ? malloc((size_t)w.max * sizeof *w.posts) : NULL;
+    if (q->kind) {
+        w.filter_kind = 1;
+        ltm_job_kind_parse(q->kind, &w.kind);
+        if (w.ranking)
+            traffic_set_kind(w.ranking, w.kind);
+    }
+    int rc = !w.ranking || (w.max && !w.posts) ? LTM_ENOMEM
+                                               : ledger_posts_since(l, since, q->account,
+                                                                    collect, &w);
+    int totals[3] = {0, 0, 0};
+    cJSON *rankings = rc == LTM_OK ? traffic_rankings_json(w.ranking, RANKING_ROWS_MAX, totals)
+                                   : NULL;
+    cJSON *posts = rankings && q->posts ? cJSON_CreateArray() : NULL;
+    if (rc == LTM_OK && (!rankings || (q->posts && !posts)))
+        rc = LTM_ENOMEM;
+    if (rc == LTM_OK && posts)
+        rc = add_posts(l, &w, posts);
+    if (rc == LTM_OK) {
+        cJSON_AddBoolToObject(o, "ok", 1);
+        ltm_json_add_time(o, "since", since);
+        cJSON_AddNumberToObject(o, "days", (double)q->days);
+        ltm_json_add_str(o, "account", q->account);
+        ltm_json_add_str(o, "kind", q->kind);
+        cJSON_AddNumberToObject(o, "posts_total", traffic_posts(w.ranking));
+        cJSON_AddNumberToObject(o, "unread", traffic_unread(w.ranking));
+        cJSON_AddItemToObject(o, "rankings", rankings);
+        cJSON *rows = cJSON_AddObjectToObject(o, "rows_total");
+        cJSON_AddNumberToObject(rows, "accounts", totals[0]);
+        cJSON_AddNumberToObject(rows, "slots", totals[1]);
+        cJSON_AddNumberToObject(rows, "themes", totals[2]);
+        if (posts)
+            cJSON_AddItemToObject(o, "posts", posts);
+        *reply = traffic_reply(o, rankings, posts, totals);
+    } else {
+        cJSON_Delete(rankings);
+        cJSON_Delete(posts);
+        snprintf(err, err_size, "%s",
+                 rc == LTM_ENOMEM ? "out of memory" : "cannot read the ledger");
+    }
+    traffic_free(w.ranking);
+    free(w.posts);
+    return rc;
 }
 
 static char *execute(engine *e, const request *q, int64_t now, cJSON *o)
@@ -122,6 +303,11 @@ static char *execute(engine *e, const request *q, int64_t now, cJSON *o)
         rc = engine_set_paused(e, q->account, cmd[0] == 'p', now, err, sizeof err);
         if (rc == LTM_OK)
             ltm_json_add_str(o, "account", q->account);
+    } else if (strcmp(cmd, "traffic") == 0) {
+        char *reply = NULL;
+        rc = traffic_command(e, q, now, o, &reply, err, sizeof err);
+        if (rc == LTM_OK)
+            return reply;
     } else { /* jobs: parse_request let only known commands through */
         cJSON *jobs = NULL;
         rc = ledger_jobs_json(engine_ledger(e), q->account, q->since_ms, (int)q->limit, &jobs);

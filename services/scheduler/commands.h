@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* Operator requests on ltm/commands/scheduler (docs/ltmctl.md):
- *   {"request_id":"...","command":"post|story|jobs|pause|resume", ...}
+ *   {"request_id":"...","command":"post|story|jobs|pause|resume|traffic", ...}
  * answered on ltm/replies/<request_id> with {"request_id","ok",...}. */
 
 /* Handles one request. *reply_topic and *reply are set (caller frees) when
