@@ -1,5 +1,6 @@
 /* The daily report's figures and its two renderings (JSON and message). */
 #include "report.h"
+#include "report_engagement.h"
 #include "text.h"
 
 #include "ltm/error.h"
@@ -12,28 +13,19 @@
 
 #define HOUR_MS 3600000LL
 
-/* What the engagement checks finished in the period tell. */
-typedef struct {
-    uint64_t checks_read, checks_failed, checks_gone; /* final answers */
-    uint64_t posts_read;                /* distinct posts with a read check */
-    int64_t totals[LTM_FIGURE_COUNT];   /* over those posts' latest readings; -1: none offered it */
-    const ntf_record *best;             /* latest reading of the best post; NULL: none */
-} engagement;
-
 typedef struct {
     const char *account; /* borrowed from the records; NULL: overall */
     uint64_t posts, stories, failed, retried, duplicates, missed;
     int64_t *times;
     size_t ntimes;
-    engagement eng;
+    ntf_engagement eng;
 } figures;
 
 static void figures_init(figures *f, const char *account)
 {
     memset(f, 0, sizeof *f);
     f->account = account;
-    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-        f->eng.totals[i] = -1;
+    ntf_engagement_init(&f->eng);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -90,59 +82,6 @@ static void count(figures *f, const ntf_record *r)
     }
 }
 
-/* A check that will not be tried again: read, gone, or failed for good. */
-static void count_check(engagement *e, const ntf_record *r)
-{
-    if (r->status == LTM_RESULT_READ)
-        e->checks_read++;
-    else if (r->status == LTM_RESULT_GONE)
-        e->checks_gone++;
-    else if (r->final)
-        e->checks_failed++;
-}
-
-/* Readings grouped by account and post, the latest (greatest age, then the
- * later finish, then the later line) first. */
-static int cmp_reading(const void *a, const void *b)
-{
-    const ntf_record *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
-    int c = strcmp(x->account, y->account);
-    if (c == 0)
-        c = strcmp(x->post_job_id, y->post_job_id);
-    if (c == 0)
-        c = (y->age_ms > x->age_ms) - (y->age_ms < x->age_ms);
-    if (c == 0)
-        c = (y->finished_ms > x->finished_ms) - (y->finished_ms < x->finished_ms);
-    if (c == 0)
-        c = (*(const size_t *)b > *(const size_t *)a) - (*(const size_t *)b < *(const size_t *)a);
-    return c;
-}
-
-/* The best post engaged most (reactions + comments + shares + saves), then
- * had more impressions, then has the smaller job id: one answer for any
- * order of the records. */
-static int better(const ntf_record *a, const ntf_record *b)
-{
-    int64_t ea = ltm_figures_engagement(&a->figures), eb = ltm_figures_engagement(&b->figures);
-    if (ea != eb)
-        return ea > eb;
-    if (a->figures.impressions != b->figures.impressions)
-        return a->figures.impressions > b->figures.impressions;
-    return strcmp(a->post_job_id, b->post_job_id) < 0;
-}
-
-static void add_reading(engagement *e, const ntf_record *r)
-{
-    e->posts_read++;
-    for (int i = 0; i < LTM_FIGURE_COUNT; i++) {
-        int64_t v = ltm_figure_get(&r->figures, i);
-        if (v >= 0)
-            e->totals[i] = (e->totals[i] > 0 ? e->totals[i] : 0) + v;
-    }
-    if (!e->best || better(r, e->best))
-        e->best = r;
-}
-
 static figures *find_account(figures *accs, size_t *n, const char *account)
 {
     for (size_t i = 0; i < *n; i++) {
@@ -197,21 +136,18 @@ static long tally(const ntf_record *records, size_t count_in, int64_t from_ms, i
             count(overall, r);
             continue;
         }
-        count_check(&f->eng, r);
-        count_check(&overall->eng, r);
+        ntf_engagement_count(&f->eng, r);
+        ntf_engagement_count(&overall->eng, r);
         if (r->status == LTM_RESULT_READ && r->has_figures && r->post_job_id)
             reads[nreads++] = idx[k];
     }
     free(idx);
     /* Each post counts once, with its latest reading of the period. */
-    qsort(reads, nreads, sizeof *reads, cmp_reading);
+    nreads = ntf_latest_readings(records, reads, nreads);
     for (size_t k = 0; k < nreads; k++) {
-        const ntf_record *r = &records[reads[k]], *prev = k ? &records[reads[k - 1]] : NULL;
-        if (prev && strcmp(prev->account, r->account) == 0 &&
-            strcmp(prev->post_job_id, r->post_job_id) == 0)
-            continue;
-        add_reading(&find_account(accs, &naccs, r->account)->eng, r);
-        add_reading(&overall->eng, r);
+        const ntf_record *r = &records[reads[k]];
+        ntf_engagement_add_reading(&find_account(accs, &naccs, r->account)->eng, r);
+        ntf_engagement_add_reading(&overall->eng, r);
     }
     free(reads);
     qsort(accs, naccs, sizeof *accs, cmp_account);
@@ -263,110 +199,6 @@ static cJSON *figures_json(const figures *f, char *line, size_t line_size)
              (unsigned long long)f->failed, (unsigned long long)f->retried,
              (unsigned long long)f->missed, (unsigned long long)f->duplicates, rate, times);
     return o;
-}
-
-static void add_figures(cJSON *parent, const char *key, const int64_t v[LTM_FIGURE_COUNT])
-{
-    cJSON *o = cJSON_AddObjectToObject(parent, key);
-    for (int i = 0; o && i < LTM_FIGURE_COUNT; i++) {
-        if (v[i] >= 0)
-            cJSON_AddNumberToObject(o, ltm_figure_names[i], (double)v[i]);
-    }
-}
-
-static void figures_text(ntf_buf *b, const int64_t v[LTM_FIGURE_COUNT])
-{
-    const char *sep = "; ";
-    for (int i = 0; i < LTM_FIGURE_COUNT; i++) {
-        if (v[i] < 0)
-            continue;
-        ntf_buf_printf(b, "%s%s %lld", sep, ltm_figure_names[i], (long long)v[i]);
-        sep = ", ";
-    }
-    if (sep[0] == ';')
-        ntf_buf_printf(b, "; no figure offered");
-}
-
-/* Ids can be 1 KiB long (a URL): the message shows the first 100 bytes, cut
- * on a character boundary; the JSON has them whole. */
-static void clipped(ntf_buf *b, const char *text)
-{
-    size_t n = strlen(text);
-    if (n <= 100) {
-        ntf_buf_escaped(b, text);
-        return;
-    }
-    char head[104];
-    n = 100;
-    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-        n--;
-    memcpy(head, text, n);
-    head[n] = '\0';
-    ntf_buf_escaped(b, head);
-    ntf_buf_printf(b, "\u2026");
-}
-
-static void age_text(ntf_buf *b, int64_t ms)
-{
-    if (ms >= 86400000 && ms % 86400000 == 0)
-        ntf_buf_printf(b, "%lldd", (long long)(ms / 86400000));
-    else if (ms >= 3600000 && ms % 3600000 == 0)
-        ntf_buf_printf(b, "%lldh", (long long)(ms / 3600000));
-    else
-        ntf_buf_printf(b, "%lldmin", (long long)(ms / 60000));
-}
-
-static cJSON *engagement_json(const engagement *e)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddNumberToObject(o, "posts_read", (double)e->posts_read);
-    add_figures(o, "totals", e->totals);
-    cJSON_AddNumberToObject(o, "checks_read", (double)e->checks_read);
-    cJSON_AddNumberToObject(o, "checks_failed", (double)e->checks_failed);
-    cJSON_AddNumberToObject(o, "checks_gone", (double)e->checks_gone);
-    if (!e->best) {
-        cJSON_AddNullToObject(o, "best_post");
-        return o;
-    }
-    const ntf_record *r = e->best;
-    cJSON *best = cJSON_AddObjectToObject(o, "best_post");
-    ltm_json_add_str(best, "post_job_id", r->post_job_id);
-    ltm_json_add_str(best, "remote_id", r->remote_id);
-    cJSON_AddNumberToObject(best, "age_ms", (double)r->age_ms);
-    cJSON_AddNumberToObject(best, "engagement", (double)ltm_figures_engagement(&r->figures));
-    int64_t v[LTM_FIGURE_COUNT];
-    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-        v[i] = ltm_figure_get(&r->figures, i);
-    add_figures(best, "figures", v);
-    return o;
-}
-
-static void engagement_text(ntf_buf *b, const engagement *e)
-{
-    if (e->posts_read) {
-        ntf_buf_printf(b, "\nengagement: %llu posts read", (unsigned long long)e->posts_read);
-        figures_text(b, e->totals);
-        const ntf_record *r = e->best;
-        ntf_buf_printf(b, "\nbest post: ");
-        clipped(b, r->post_job_id);
-        if (r->remote_id) {
-            ntf_buf_printf(b, " (");
-            clipped(b, r->remote_id);
-            ntf_buf_printf(b, ")");
-        }
-        ntf_buf_printf(b, " at ");
-        age_text(b, r->age_ms);
-        ntf_buf_printf(b, ", engagement %lld", (long long)ltm_figures_engagement(&r->figures));
-        int64_t v[LTM_FIGURE_COUNT];
-        for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-            v[i] = ltm_figure_get(&r->figures, i);
-        figures_text(b, v);
-    }
-    if (e->checks_failed || e->checks_gone)
-        ntf_buf_printf(b, "\nengagement checks: %llu failed, %llu gone",
-                       (unsigned long long)e->checks_failed, (unsigned long long)e->checks_gone);
 }
 
 static cJSON *peak_avg(const ntf_stat *s)
@@ -484,19 +316,19 @@ int ntf_report_build(const char *date, const char *job_id, int64_t from_ms, int6
         ntf_buf_escaped(&b, date);
         ntf_buf_printf(&b, "</b>\n%.16s to %.16s UTC", from, to);
         cJSON *o = figures_json(&overall, line, sizeof line);
-        cJSON_AddItemToObject(o, "engagement", engagement_json(&overall.eng));
+        cJSON_AddItemToObject(o, "engagement", ntf_engagement_json(&overall.eng));
         cJSON_AddItemToObject(root, "overall", o);
         ntf_buf_printf(&b, "\n\n<b>Overall</b>: %s", line);
-        engagement_text(&b, &overall.eng);
+        ntf_engagement_text(&b, &overall.eng);
         cJSON *arr = cJSON_AddArrayToObject(root, "accounts");
         for (long i = 0; i < naccs; i++) {
             o = figures_json(&accs[i], line, sizeof line);
-            cJSON_AddItemToObject(o, "engagement", engagement_json(&accs[i].eng));
+            cJSON_AddItemToObject(o, "engagement", ntf_engagement_json(&accs[i].eng));
             cJSON_AddItemToArray(arr, o);
             ntf_buf_printf(&b, "\n\n<b>");
             ntf_buf_escaped(&b, accs[i].account);
             ntf_buf_printf(&b, "</b>: %s", line);
-            engagement_text(&b, &accs[i].eng);
+            ntf_engagement_text(&b, &accs[i].eng);
         }
         if (overall.posts + overall.stories + overall.failed + overall.retried +
                 overall.duplicates + overall.missed == 0)
