@@ -282,6 +282,23 @@ static void engagement_keeps_the_latest_reading_per_post(void **unused)
             total += s.results_by[k][st];
     assert_int_equal(total, 1);
     assert_int_equal(s.publish_count[LTM_JOB_POST], 1);
+    /* A later reading of the same post naming another account moves it: the
+     * figures are counted once, under the account of the latest reading. */
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(
+        feed_text(&s, "ltm/results",
+                  "{\"job_id\":\"e7d\",\"kind\":\"engagement\",\"account\":\"other\","
+                  "\"attempt\":1,\"status\":\"read\",\"retryable\":false,\"final\":true,"
+                  "\"post_job_id\":\"post:demo:2026-11-25T12:00:00Z\",\"age_ms\":604800000,"
+                  "\"figures\":{\"impressions\":1500},\"finished_at\":\"2026-12-02T12:00:01Z\"}",
+                  T_MONO, reason),
+        GW_APPLIED);
+    assert_int_equal(a->posts, 0);
+    assert_int_equal(a->offering[0], 0);
+    assert_int_equal(a->sums[0], 0);
+    assert_int_equal(s.eng.accounts[1].posts, 1);
+    assert_int_equal(s.eng.accounts[1].sums[0], 1500);
+    assert_int_equal(s.eng.accounts[1].offering[1], 0);
     gw_state_clear(&s);
 }
 
