@@ -91,6 +91,11 @@ static void gateway_families(buf *b, const gw_state *s, const gw_view *v, int he
     for (int i = 0; i < GW_DROP_COUNT; i++)
         add(b, "ltm_gateway_dropped_total{what=\"%s\"} %llu\n", gw_drop_names[i],
             (unsigned long long)s->dropped[i]);
+    /* Posts evicted from the latest-reading table, results of accounts beyond its bound. */
+    add(b, "ltm_gateway_dropped_total{what=\"engagement_posts\"} %llu\n",
+        (unsigned long long)s->eng.evicted);
+    add(b, "ltm_gateway_dropped_total{what=\"engagement_accounts\"} %llu\n",
+        (unsigned long long)s->eng.accounts_dropped);
     family(b, "ltm_gateway_http_requests_total", "counter",
            "HTTP requests answered, by route and status code.");
     for (size_t i = 0; i < v->http_count; i++)
@@ -130,6 +135,38 @@ static void job_families(buf *b, const gw_state *s)
         add(b, "ltm_publish_duration_seconds_sum{kind=\"%s\"} %.6f\n", kind, s->publish_sum_s[k]);
         add(b, "ltm_publish_duration_seconds_count{kind=\"%s\"} %llu\n", kind,
             (unsigned long long)s->publish_count[k]);
+    }
+}
+
+/* Account names come from results: any UTF-8 up to 64 bytes, quotes and
+ * newlines included; esc() makes them safe label values. */
+static void engagement_families(buf *b, const gw_state *s)
+{
+    const gw_engagement *e = &s->eng;
+    family(b, "ltm_engagement_checks_total", "counter",
+           "Engagement check attempts answered on ltm/results since the gateway started, by "
+           "account and outcome (failed: any answer but read or gone).");
+    for (size_t i = 0; i < e->account_count; i++) {
+        for (int st = 0; st < GW_CHECK_STATUSES; st++)
+            add(b, "ltm_engagement_checks_total{account=\"%s\",status=\"%s\"} %llu\n",
+                ESC(e->accounts[i].name), gw_check_status_names[st],
+                (unsigned long long)e->accounts[i].checks[st]);
+    }
+    family(b, "ltm_engagement_posts", "gauge",
+           "Posts of the account whose latest reading the gateway keeps.");
+    for (size_t i = 0; i < e->account_count; i++)
+        add(b, "ltm_engagement_posts{account=\"%s\"} %llu\n", ESC(e->accounts[i].name),
+            (unsigned long long)e->accounts[i].posts);
+    family(b, "ltm_engagement_figure", "gauge",
+           "Sum over the account's posts of the figure in each post's latest reading; absent "
+           "when no post offers the figure.");
+    for (size_t i = 0; i < e->account_count; i++) {
+        const gw_eng_account *a = &e->accounts[i];
+        for (int f = 0; f < LTM_FIGURE_COUNT; f++) {
+            if (a->offering[f])
+                add(b, "ltm_engagement_figure{account=\"%s\",figure=\"%s\"} %lld\n",
+                    ESC(a->name), ltm_figure_names[f], (long long)a->sums[f]);
+        }
     }
 }
 
@@ -231,6 +268,7 @@ char *gw_render_metrics(const gw_state *s, const gw_view *v)
     buf b = {0};
     gateway_families(&b, s, v, code == 200);
     job_families(&b, s);
+    engagement_families(&b, s);
     host_families(&b, s, v);
     service_families(&b, s, v);
     alert_families(&b, s);

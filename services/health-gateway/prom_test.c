@@ -7,6 +7,8 @@
 #include "fixture_test.h"
 #include "render.h"
 
+#include "ltm/error.h"
+
 #include <regex.h>
 
 static const char *const required[] = {"poster", "scheduler"};
@@ -23,6 +25,19 @@ static char *metrics(void)
     feed(&s, "ltm/results", "result_failed_retry.json", 0, T_MONO);
     feed(&s, "ltm/alerts", "alert_cpu_firing.json", 0, T_MONO);
     feed(&s, "ltm/dlq", "dlq_poster.json", 0, T_MONO);
+    feed(&s, "ltm/results", "result_engagement_read.json", 0, T_MONO);
+    feed(&s, "ltm/results", "result_engagement_read_1h.json", 0, T_MONO);
+    feed(&s, "ltm/results", "result_engagement_failed.json", 0, T_MONO);
+    /* An account name is any text: quotes, backslashes, newlines. */
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(
+        feed_text(&s, "ltm/results",
+                  "{\"job_id\":\"e1\",\"kind\":\"engagement\",\"account\":\"q\\\"uote\\\\back"
+                  "\\nline\",\"attempt\":1,\"status\":\"read\",\"retryable\":false,\"final\":true,"
+                  "\"post_job_id\":\"p1\",\"age_ms\":1,\"figures\":{\"reactions\":3},"
+                  "\"finished_at\":\"2026-11-25T12:00:01Z\"}",
+                  T_MONO, reason),
+        GW_APPLIED);
     gw_view v = {
         .required = required,
         .required_count = 2,
@@ -68,6 +83,21 @@ static void samples_carry_the_state(void **unused)
     has_line(text, "ltm_publish_duration_seconds_bucket{kind=\"post\",le=\"+Inf\"} 1");
     has_line(text, "ltm_publish_duration_seconds_count{kind=\"story\"} 1");
     has_line(text, "ltm_publish_duration_seconds_sum{kind=\"story\"} 3.200000");
+    has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"read\"} 2");
+    has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"gone\"} 0");
+    has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"failed\"} 1");
+    has_line(text, "ltm_engagement_posts{account=\"demo\"} 1");
+    has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"impressions\"} 1200");
+    has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"reach\"} 800");
+    has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"reactions\"} 35");
+    has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"comments\"} 4");
+    has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"shares\"} 2");
+    assert_null(strstr(text, "account=\"demo\",figure=\"saves\"")); /* not offered: absent */
+    has_line(text, "ltm_engagement_figure{account=\"q\\\"uote\\\\back\\nline\","
+                   "figure=\"reactions\"} 3");
+    has_line(text, "ltm_gateway_dropped_total{what=\"engagement_posts\"} 0");
+    /* The checks are not job results of a kind of their own. */
+    assert_null(strstr(text, "kind=\"engagement\""));
     has_line(text, "ltm_host_cpu_usage_ratio 0.425");
     has_line(text, "ltm_host_memory_usage_ratio 0.6125");
     has_line(text, "ltm_host_load1 0.75");

@@ -4,6 +4,10 @@
 #include "ltm/timeutil.h"
 
 #include <stdio.h>
+
+/* Items of the scheduler's recent_posts, paused and blocked lists shown at
+ * most (it sends 10 posts). */
+#define GW_RECENT_POSTS_MAX 20
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +238,88 @@ static cJSON *counters_json(const gw_state *s)
     return o;
 }
 
+static void add_figures(cJSON *parent, const char *key, const ltm_figures *f)
+{
+    cJSON *o = cJSON_AddObjectToObject(parent, key);
+    for (int i = 0; o && i < LTM_FIGURE_COUNT; i++) {
+        int64_t v = ltm_figure_get(f, i);
+        if (v >= 0)
+            cJSON_AddNumberToObject(o, ltm_figure_names[i], (double)v);
+    }
+}
+
+static cJSON *eng_account_json(const gw_eng_account *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON *checks = o ? cJSON_AddObjectToObject(o, "checks") : NULL;
+    if (!checks) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    ltm_json_add_str(o, "account", a->name);
+    for (int st = 0; st < GW_CHECK_STATUSES; st++)
+        cJSON_AddNumberToObject(checks, gw_check_status_names[st], (double)a->checks[st]);
+    cJSON_AddNumberToObject(o, "posts", (double)a->posts);
+    ltm_figures sums;
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        *ltm_figure_at(&sums, i) = a->offering[i] ? a->sums[i] : -1;
+    add_figures(o, "figures", &sums);
+    return o;
+}
+
+/* Up to max objects of a scheduler detail array, copied as they are. */
+static cJSON *objects(const cJSON *arr, int max)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *it, *list = cJSON_IsArray(arr) ? arr : NULL;
+    int n = 0;
+    cJSON_ArrayForEach(it, list)
+    {
+        if (n == max || !out)
+            break;
+        if (cJSON_IsObject(it) && cJSON_AddItemToArray(out, cJSON_Duplicate(it, 1)))
+            n++;
+    }
+    return out;
+}
+
+/* The scheduler's view (its retained status detail: recent_posts, and the
+ * engagement checks due, paused and blocked; docs/scheduler.md) with what the
+ * gateway counted from the results it heard. */
+static cJSON *engagement_json(const gw_state *s, const gw_view *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    const gw_replica *sched = gw_service_best(gw_state_find(s, "scheduler"), &v->fresh, v->now_mono);
+    cJSON *detail = sched && sched->detail_json ? cJSON_Parse(sched->detail_json) : NULL;
+    const cJSON *eng = cJSON_GetObjectItemCaseSensitive(detail, "engagement");
+    const cJSON *due = cJSON_GetObjectItemCaseSensitive(eng, "due");
+    cJSON_AddItemToObject(o, "recent_posts",
+                          objects(cJSON_GetObjectItemCaseSensitive(detail, "recent_posts"),
+                                  GW_RECENT_POSTS_MAX));
+    if (cJSON_IsNumber(due))
+        cJSON_AddNumberToObject(o, "due", due->valuedouble);
+    else
+        cJSON_AddNullToObject(o, "due");
+    cJSON_AddItemToObject(o, "paused", objects(cJSON_GetObjectItemCaseSensitive(eng, "paused"),
+                                               GW_RECENT_POSTS_MAX));
+    cJSON_AddItemToObject(o, "blocked", objects(cJSON_GetObjectItemCaseSensitive(eng, "blocked"),
+                                                GW_RECENT_POSTS_MAX));
+    cJSON_Delete(detail);
+    cJSON *accounts = cJSON_AddArrayToObject(o, "accounts");
+    for (size_t i = 0; accounts && i < s->eng.account_count; i++)
+        cJSON_AddItemToArray(accounts, eng_account_json(&s->eng.accounts[i]));
+    cJSON_AddNumberToObject(o, "posts_tracked", (double)s->eng.post_count);
+    cJSON_AddNumberToObject(o, "posts_max", (double)s->eng.max_posts);
+    cJSON_AddNumberToObject(o, "posts_evicted", (double)s->eng.evicted);
+    cJSON_AddNumberToObject(o, "accounts_dropped", (double)s->eng.accounts_dropped);
+    cJSON *checks = cJSON_AddArrayToObject(o, "last_checks");
+    for (size_t i = 0; checks && i < gw_state_check_count(s); i++)
+        cJSON_AddItemToArray(checks, parsed(gw_state_check(s, i)));
+    return o;
+}
+
 static cJSON *gateway_json(const gw_view *v)
 {
     cJSON *g = cJSON_CreateObject();
@@ -269,6 +355,7 @@ char *gw_render_status(const gw_state *s, const gw_view *v)
     if (s->system_json)
         cJSON_AddNumberToObject(o, "system_age_s", seconds(v->now_mono - s->system_mono));
     cJSON_AddItemToObject(o, "summary", parsed(s->summary_json));
+    cJSON_AddItemToObject(o, "engagement", engagement_json(s, v));
     cJSON_AddItemToObject(o, "counters", counters_json(s));
     return ltm_json_finish(o);
 }

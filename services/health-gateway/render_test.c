@@ -168,6 +168,63 @@ static void status_lists_required_services_never_seen(void **unused)
     gw_state_clear(&s);
 }
 
+/* /status: the scheduler's recent posts and pauses as it sent them (only
+ * objects kept), with what the gateway counted from the results. */
+static void status_shows_recent_posts_and_engagement(void **unused)
+{
+    (void)unused;
+    gw_state s;
+    gw_state_init(&s, 20);
+    assert_int_equal(
+        feed(&s, "ltm/status/scheduler/s1", "status_scheduler_engagement.json", 0, T_MONO),
+        GW_APPLIED);
+    feed(&s, "ltm/results", "result_engagement_read.json", 0, T_MONO);
+    feed(&s, "ltm/results", "result_engagement_failed.json", 0, T_MONO);
+    gw_view v = view(1, T_MONO);
+    char *text = gw_render_status(&s, &v);
+    cJSON *j = cJSON_Parse(text);
+    cJSON *e = cJSON_GetObjectItem(j, "engagement");
+    cJSON *posts = cJSON_GetObjectItem(e, "recent_posts");
+    assert_int_equal(cJSON_GetArraySize(posts), 2);
+    char *latest = cJSON_PrintUnformatted(cJSON_GetObjectItem(cJSON_GetArrayItem(posts, 0), "latest"));
+    assert_string_equal(latest, "{\"age_ms\":86400000,\"read_at\":\"2026-11-26T12:00:01.391Z\","
+                                "\"figures\":{\"impressions\":1200,\"reach\":800,\"reactions\":35,"
+                                "\"comments\":4,\"shares\":2}}");
+    free(latest);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(posts, 1), "state")->valuestring,
+                        "gone");
+    assert_int_equal(cJSON_GetObjectItem(e, "due")->valueint, 3);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(e, "paused"), 0), "source")
+            ->valuestring,
+        "rapidapi");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "blocked")), 1);
+    cJSON *acc = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "accounts"), 0);
+    char *acc_text = cJSON_PrintUnformatted(acc);
+    assert_string_equal(acc_text,
+                        "{\"checks\":{\"read\":1,\"gone\":0,\"failed\":1},\"account\":\"demo\","
+                        "\"posts\":1,\"figures\":{\"impressions\":1200,\"reach\":800,"
+                        "\"reactions\":35,\"comments\":4,\"shares\":2}}");
+    free(acc_text);
+    assert_int_equal(cJSON_GetObjectItem(e, "posts_tracked")->valueint, 1);
+    assert_int_equal(cJSON_GetObjectItem(e, "posts_max")->valueint, GW_MAX_POSTS);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "last_checks")), 2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "results")), 0);
+    cJSON_Delete(j);
+    free(text);
+    /* No scheduler detail yet: empty lists, due unknown. */
+    gw_state_clear(&s);
+    gw_state_init(&s, 20);
+    text = gw_render_status(&s, &v);
+    j = cJSON_Parse(text);
+    e = cJSON_GetObjectItem(j, "engagement");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "recent_posts")), 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "due")));
+    cJSON_Delete(j);
+    free(text);
+    gw_state_clear(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +232,7 @@ int main(void)
         cmocka_unit_test(health_names_what_fails),
         cmocka_unit_test(status_shows_services_detail_results_alerts_system),
         cmocka_unit_test(status_lists_required_services_never_seen),
+        cmocka_unit_test(status_shows_recent_posts_and_engagement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@ void gw_state_init(gw_state *s, size_t results_keep)
     if (results_keep < 1)
         results_keep = 1;
     s->results_keep = results_keep > GW_MAX_RESULTS ? GW_MAX_RESULTS : results_keep;
+    gw_engagement_init(&s->eng);
 }
 
 static void replica_clear(gw_replica *r)
@@ -36,8 +37,11 @@ void gw_state_clear(gw_state *s)
             replica_clear(&s->services[i].replicas[j]);
         free(s->services[i].replicas);
     }
-    for (size_t i = 0; i < GW_MAX_RESULTS; i++)
+    for (size_t i = 0; i < GW_MAX_RESULTS; i++) {
         free(s->results[i]);
+        free(s->checks[i]);
+    }
+    gw_engagement_clear(&s->eng);
     for (size_t i = 0; i < s->alert_count; i++)
         ltm_alert_clear(&s->alerts[i]);
     free(s->system_json);
@@ -349,6 +353,20 @@ static void count_result(gw_state *s, const ltm_result *r)
     s->publish_sum_s[kind] += sec;
 }
 
+static void ring_push(char **ring, size_t *head, size_t *len, size_t keep, char *text)
+{
+    free(ring[*head]);
+    ring[*head] = text;
+    *head = (*head + 1) % keep;
+    if (*len < keep)
+        (*len)++;
+}
+
+static const char *ring_get(char *const *ring, size_t head, size_t len, size_t keep, size_t i)
+{
+    return i < len ? ring[(head + keep - 1 - i) % keep] : NULL;
+}
+
 static int apply_result(gw_state *s, const char *payload, size_t len, char *reason)
 {
     ltm_result r;
@@ -361,13 +379,20 @@ static int apply_result(gw_state *s, const char *payload, size_t len, char *reas
         snprintf(reason, LTM_REASON_SIZE, "out of memory");
         return LTM_ENOMEM;
     }
+    if (r.kind == LTM_JOB_ENGAGEMENT) {
+        int rc = gw_engagement_add(&s->eng, &r);
+        ltm_result_clear(&r);
+        if (rc != LTM_OK) {
+            free(text);
+            snprintf(reason, LTM_REASON_SIZE, "out of memory");
+            return LTM_ENOMEM;
+        }
+        ring_push(s->checks, &s->checks_head, &s->checks_len, s->results_keep, text);
+        return GW_APPLIED;
+    }
     count_result(s, &r);
     ltm_result_clear(&r);
-    free(s->results[s->results_head]);
-    s->results[s->results_head] = text;
-    s->results_head = (s->results_head + 1) % s->results_keep;
-    if (s->results_len < s->results_keep)
-        s->results_len++;
+    ring_push(s->results, &s->results_head, &s->results_len, s->results_keep, text);
     return GW_APPLIED;
 }
 
@@ -495,8 +520,12 @@ size_t gw_state_result_count(const gw_state *s) { return s->results_len; }
 
 const char *gw_state_result(const gw_state *s, size_t i)
 {
-    if (i >= s->results_len)
-        return NULL;
-    size_t idx = (s->results_head + s->results_keep - 1 - i) % s->results_keep;
-    return s->results[idx];
+    return ring_get(s->results, s->results_head, s->results_len, s->results_keep, i);
+}
+
+size_t gw_state_check_count(const gw_state *s) { return s->checks_len; }
+
+const char *gw_state_check(const gw_state *s, size_t i)
+{
+    return ring_get(s->checks, s->checks_head, s->checks_len, s->results_keep, i);
 }

@@ -1,6 +1,8 @@
 #ifndef GW_STATE_H
 #define GW_STATE_H
 
+#include "engagement.h"
+
 #include "ltm/msg.h"
 
 #include <stddef.h>
@@ -84,6 +86,11 @@ typedef struct {
     char *results[GW_MAX_RESULTS]; /* ring of result JSON texts, newest at results_head - 1 */
     size_t results_keep;           /* N: how many are shown */
     size_t results_head, results_len;
+    /* Engagement results in a ring of their own: three or more per post,
+     * they would push the publications out of the one above. */
+    char *checks[GW_MAX_RESULTS];
+    size_t checks_head, checks_len;
+    gw_engagement eng;
 
     ltm_alert alerts[GW_MAX_ALERTS]; /* firing only; a resolved event removes its key */
     size_t alert_count;
@@ -139,9 +146,13 @@ gw_liveness gw_service_liveness(const gw_service *svc, const gw_freshness *f, in
 const gw_replica *gw_service_best(const gw_service *svc, const gw_freshness *f, int64_t now_mono);
 const gw_service *gw_state_find(const gw_state *s, const char *name);
 
-/* Result texts, newest first: i from 0 to gw_state_result_count() - 1. */
+/* Result texts of publications (post, story, report), newest first: i from
+ * 0 to gw_state_result_count() - 1. */
 size_t gw_state_result_count(const gw_state *s);
 const char *gw_state_result(const gw_state *s, size_t i);
+/* The same for engagement results. */
+size_t gw_state_check_count(const gw_state *s);
+const char *gw_state_check(const gw_state *s, size_t i);
 
 /* A service or instance name as the topics carry it: 1..64 of [A-Za-z0-9._-]. */
 int gw_valid_name(const char *s, size_t len);

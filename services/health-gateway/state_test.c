@@ -244,6 +244,107 @@ static void bounds_are_kept_and_counted(void **unused)
     gw_state_clear(&s);
 }
 
+static void engagement_keeps_the_latest_reading_per_post(void **unused)
+{
+    (void)unused;
+    gw_state s;
+    gw_state_init(&s, 20);
+    assert_int_equal(feed(&s, "ltm/results", "result_published.json", 0, T_MONO), GW_APPLIED);
+    assert_int_equal(feed(&s, "ltm/results", "result_engagement_read.json", 0, T_MONO), GW_APPLIED);
+    /* The 1 h check redelivered after the 24 h one: the 24 h reading stays. */
+    assert_int_equal(feed(&s, "ltm/results", "result_engagement_read_1h.json", 0, T_MONO),
+                     GW_APPLIED);
+    assert_int_equal(feed(&s, "ltm/results", "result_engagement_failed.json", 0, T_MONO),
+                     GW_APPLIED);
+    assert_int_equal(s.eng.account_count, 1);
+    const gw_eng_account *a = &s.eng.accounts[0];
+    assert_string_equal(a->name, "demo");
+    assert_int_equal(a->checks[GW_CHECK_READ], 2);
+    assert_int_equal(a->checks[GW_CHECK_FAILED], 1);
+    assert_int_equal(a->checks[GW_CHECK_GONE], 0);
+    assert_int_equal(a->posts, 1);
+    assert_int_equal(a->sums[0], 1200); /* impressions */
+    assert_int_equal(a->sums[1], 800);
+    assert_int_equal(a->sums[2], 35);
+    assert_int_equal(a->sums[4], 2);
+    assert_int_equal(a->offering[5], 0); /* saves: not offered */
+    const gw_post_reading *p = gw_engagement_find(&s.eng, "post:demo:2026-11-25T12:00:00Z");
+    assert_non_null(p);
+    assert_int_equal(p->age_ms, 86400000);
+    /* Checks publish nothing: the publication counters and list keep only the post. */
+    assert_int_equal(gw_state_result_count(&s), 1);
+    assert_non_null(strstr(gw_state_result(&s, 0), "\"kind\":\"post\""));
+    assert_int_equal(gw_state_check_count(&s), 3);
+    assert_non_null(strstr(gw_state_check(&s, 0), "permission"));
+    uint64_t total = 0;
+    for (int k = 0; k < GW_JOB_KINDS; k++)
+        for (int st = 0; st < GW_RESULT_STATUSES; st++)
+            total += s.results_by[k][st];
+    assert_int_equal(total, 1);
+    assert_int_equal(s.publish_count[LTM_JOB_POST], 1);
+    /* A later reading of the same post naming another account moves it: the
+     * figures are counted once, under the account of the latest reading. */
+    char reason[LTM_REASON_SIZE];
+    assert_int_equal(
+        feed_text(&s, "ltm/results",
+                  "{\"job_id\":\"e7d\",\"kind\":\"engagement\",\"account\":\"other\","
+                  "\"attempt\":1,\"status\":\"read\",\"retryable\":false,\"final\":true,"
+                  "\"post_job_id\":\"post:demo:2026-11-25T12:00:00Z\",\"age_ms\":604800000,"
+                  "\"figures\":{\"impressions\":1500},\"finished_at\":\"2026-12-02T12:00:01Z\"}",
+                  T_MONO, reason),
+        GW_APPLIED);
+    assert_int_equal(a->posts, 0);
+    assert_int_equal(a->offering[0], 0);
+    assert_int_equal(a->sums[0], 0);
+    assert_int_equal(s.eng.accounts[1].posts, 1);
+    assert_int_equal(s.eng.accounts[1].sums[0], 1500);
+    assert_int_equal(s.eng.accounts[1].offering[1], 0);
+    gw_state_clear(&s);
+}
+
+static void engagement_bounds_evict_the_oldest_post(void **unused)
+{
+    (void)unused;
+    gw_state s;
+    gw_state_init(&s, 20);
+    s.eng.max_posts = 3;
+    char reason[LTM_REASON_SIZE];
+    for (int i = 1; i <= 5; i++) {
+        char text[600];
+        snprintf(text, sizeof text,
+                 "{\"job_id\":\"engagement:post:a:%d@1h\",\"kind\":\"engagement\","
+                 "\"account\":\"a\",\"attempt\":1,\"status\":\"read\",\"retryable\":false,"
+                 "\"final\":true,\"post_job_id\":\"post:a:%d\",\"age_ms\":3600000,"
+                 "\"figures\":{\"impressions\":%d,\"saves\":%d},"
+                 "\"finished_at\":\"2026-11-25T12:00:01Z\"}",
+                 i, i, i * 10, i);
+        assert_int_equal(feed_text(&s, "ltm/results", text, T_MONO, reason), GW_APPLIED);
+    }
+    assert_int_equal(s.eng.post_count, 3);
+    assert_int_equal(s.eng.evicted, 2);
+    assert_null(gw_engagement_find(&s.eng, "post:a:1"));
+    assert_null(gw_engagement_find(&s.eng, "post:a:2"));
+    assert_non_null(gw_engagement_find(&s.eng, "post:a:5"));
+    assert_int_equal(s.eng.accounts[0].posts, 3);
+    assert_int_equal(s.eng.accounts[0].sums[0], 30 + 40 + 50);
+    assert_int_equal(s.eng.accounts[0].sums[5], 3 + 4 + 5);
+    assert_int_equal(s.eng.accounts[0].checks[GW_CHECK_READ], 5);
+    /* More accounts than the bound: their results are counted as dropped. */
+    for (int i = 0; i < GW_MAX_ENGAGEMENT_ACCOUNTS + 4; i++) {
+        char text[600];
+        snprintf(text, sizeof text,
+                 "{\"job_id\":\"engagement:post:b%d:1@1h\",\"kind\":\"engagement\","
+                 "\"account\":\"b%d\",\"attempt\":1,\"status\":\"gone\",\"retryable\":false,"
+                 "\"final\":true,\"post_job_id\":\"post:b%d:1\",\"age_ms\":3600000,"
+                 "\"finished_at\":\"2026-11-25T12:00:01Z\"}",
+                 i, i, i);
+        assert_int_equal(feed_text(&s, "ltm/results", text, T_MONO, reason), GW_APPLIED);
+    }
+    assert_int_equal(s.eng.account_count, GW_MAX_ENGAGEMENT_ACCOUNTS);
+    assert_int_equal(s.eng.accounts_dropped, 5);
+    gw_state_clear(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +358,8 @@ int main(void)
         cmocka_unit_test(dead_letters_are_counted_by_service),
         cmocka_unit_test(system_and_process_metrics),
         cmocka_unit_test(bounds_are_kept_and_counted),
+        cmocka_unit_test(engagement_keeps_the_latest_reading_per_post),
+        cmocka_unit_test(engagement_bounds_evict_the_oldest_post),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,11 @@ static void on_result(notifier *n, const ltm_mqtt_message *m)
         ltm_service_dead_letter(n->svc, m, reason);
         return;
     }
+    if (r.kind == LTM_JOB_ENGAGEMENT) {
+        n->checks_read += r.status == LTM_RESULT_READ;
+        n->checks_gone += r.status == LTM_RESULT_GONE;
+        n->checks_failed += r.final && r.status != LTM_RESULT_READ && r.status != LTM_RESULT_GONE;
+    }
     if (r.kind != LTM_JOB_REPORT) {
         ntf_store_append_record(n, &r);
         int rc = ntf_rules_result(&n->rules, &n->engine, &r, ltm_now_ms());
@@ -287,7 +292,7 @@ static void evaluate(notifier *n)
 
 static void publish_detail(notifier *n)
 {
-    char detail[512];
+    char detail[768];
     size_t firing = 0;
     for (size_t i = 0; i < n->engine.count; i++)
         firing += n->engine.items[i].firing;
@@ -296,14 +301,17 @@ static void publish_detail(notifier *n)
              "\"sent\":%llu,\"standby_skipped\":%llu,"
              "\"failed_attempts\":%llu,\"rejected\":%llu,\"summarised\":%llu,"
              "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu,"
-             "\"instances\":%zu}",
+             "\"instances\":%zu,\"records_dropped\":%llu,"
+             "\"engagement_checks\":{\"read\":%llu,\"gone\":%llu,\"failed\":%llu}}",
              !n->startup_decided ? "starting" : ntf_is_active(n, ltm_now_ms()) ? "active"
                                                                                 : "standby",
              n->channel, n->telegram_state, n->queue.count, (unsigned long long)n->sent,
              (unsigned long long)n->standby_skipped,
              (unsigned long long)n->attempts_failed, (unsigned long long)n->rejected,
              (unsigned long long)n->queue.summarised, (unsigned long long)n->enqueue_failed,
-             firing, (unsigned long long)n->host.samples, n->rules.instance_count);
+             firing, (unsigned long long)n->host.samples, n->rules.instance_count,
+             (unsigned long long)n->records_dropped, (unsigned long long)n->checks_read,
+             (unsigned long long)n->checks_gone, (unsigned long long)n->checks_failed);
     ltm_service_set_detail(n->svc, detail);
 }
 

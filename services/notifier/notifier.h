@@ -45,6 +45,8 @@ typedef struct {
 
     /* daily report */
     char last_report_job[201];
+    uint64_t records_dropped;   /* results not recorded: the file reached RECORDS_FILE_MAX */
+    uint64_t checks_read, checks_gone, checks_failed; /* engagement results heard (final) */
     int64_t records_keep_ms;
     int64_t next_prune_ms;
 } notifier;

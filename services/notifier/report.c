@@ -25,6 +25,17 @@ char *ntf_record_line(const ltm_result *res)
     cJSON_AddBoolToObject(o, "final", res->final);
     cJSON_AddNumberToObject(o, "publish_ms", (double)res->publish_ms);
     cJSON_AddNumberToObject(o, "finished_ms", (double)res->finished_ms);
+    if (res->kind == LTM_JOB_ENGAGEMENT) {
+        ltm_json_add_str(o, "post_job_id", res->post_job_id);
+        ltm_json_add_str(o, "remote_id", res->remote_id);
+        cJSON_AddNumberToObject(o, "age_ms", (double)res->age_ms);
+        cJSON *f = res->has_figures ? cJSON_AddObjectToObject(o, "figures") : NULL;
+        for (int i = 0; f && i < LTM_FIGURE_COUNT; i++) {
+            int64_t v = ltm_figure_get(&res->figures, i);
+            if (v >= 0)
+                cJSON_AddNumberToObject(f, ltm_figure_names[i], (double)v);
+        }
+    }
     char *line = ltm_json_finish(o);
     if (!line)
         return NULL;
@@ -43,7 +54,32 @@ void ntf_record_clear(ntf_record *r)
 {
     free(r->job_id);
     free(r->account);
+    free(r->post_job_id);
+    free(r->remote_id);
     memset(r, 0, sizeof *r);
+}
+
+/* The engagement part of a record line: the same bounds as on ltm/results. */
+static int parse_engagement(const cJSON *o, ntf_record *out, char *reason, size_t reason_size)
+{
+    long long age = 0;
+    int rc = ltm_json_str(o, "post_job_id", 1, 200, &out->post_job_id, reason, reason_size);
+    rc = rc ? rc : ltm_json_str(o, "remote_id", 0, 1024, &out->remote_id, reason, reason_size);
+    rc = rc ? rc : ltm_json_int(o, "age_ms", 1, 0, 1LL << 40, &age, reason, reason_size);
+    out->age_ms = age;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "figures");
+    ltm_figures_unset(&out->figures);
+    if (rc || out->status != LTM_RESULT_READ)
+        return rc ? rc : (f ? LTM_EINVAL : LTM_OK);
+    if (!cJSON_IsObject(f))
+        return LTM_EINVAL;
+    for (int i = 0; !rc && i < LTM_FIGURE_COUNT; i++) {
+        long long v = -1; /* stays -1 when absent */
+        rc = ltm_json_int(f, ltm_figure_names[i], 0, 0, 1000000000000LL, &v, reason, reason_size);
+        *ltm_figure_at(&out->figures, i) = v;
+    }
+    out->has_figures = 1;
+    return rc;
 }
 
 int ntf_record_parse(const char *line, size_t len, ntf_record *out)
@@ -65,6 +101,8 @@ int ntf_record_parse(const char *line, size_t len, ntf_record *out)
     rc = rc ? rc : ltm_json_int(o, "finished_ms", 1, 0, 1LL << 50, &finished, reason, sizeof reason);
     if (!rc && (ltm_job_kind_parse(kind, &out->kind) || ltm_result_status_parse(status, &out->status)))
         rc = LTM_EINVAL;
+    if (!rc && out->kind == LTM_JOB_ENGAGEMENT)
+        rc = parse_engagement(o, out, reason, sizeof reason);
     free(kind);
     free(status);
     cJSON_Delete(o);

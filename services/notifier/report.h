@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 /* The daily report: per account and overall, what was published, failed,
- * retried and missed, publish times, the alerts firing, and the host's load.
+ * retried and missed, publish times, what the engagement checks read (posts
+ * read, their totals, the best post), the alerts firing, and the host's load.
  * Inputs are kept between reports: one record per result (appended to a
  * file in the data dir) and hourly buckets of the host metrics. Pure. */
 
@@ -23,6 +24,13 @@ typedef struct {
     int final;
     int64_t publish_ms;
     int64_t finished_ms;
+    /* Engagement checks only: the post read, the age of the check and, for
+     * a read one (has_figures), its figures (-1: not offered). */
+    char *post_job_id;
+    char *remote_id;
+    int64_t age_ms;
+    int has_figures;
+    ltm_figures figures;
 } ntf_record;
 
 /* One JSON line for the records file, and back (LTM_EINVAL if malformed). */

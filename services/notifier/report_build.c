@@ -1,5 +1,6 @@
 /* The daily report's figures and its two renderings (JSON and message). */
 #include "report.h"
+#include "report_engagement.h"
 #include "text.h"
 
 #include "ltm/error.h"
@@ -17,7 +18,15 @@ typedef struct {
     uint64_t posts, stories, failed, retried, duplicates, missed;
     int64_t *times;
     size_t ntimes;
+    ntf_engagement eng;
 } figures;
+
+static void figures_init(figures *f, const char *account)
+{
+    memset(f, 0, sizeof *f);
+    f->account = account;
+    ntf_engagement_init(&f->eng);
+}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -88,17 +97,19 @@ static long tally(const ntf_record *records, size_t count_in, int64_t from_ms, i
                   figures *overall, figures **accounts_out)
 {
     size_t *idx = malloc((count_in + 1) * sizeof *idx);
+    size_t *reads = malloc((count_in + 1) * sizeof *reads);
     figures *accs = calloc(count_in + 1, sizeof *accs);
     overall->times = malloc((count_in + 1) * sizeof *overall->times);
-    if (!idx || !accs || !overall->times) {
+    if (!idx || !reads || !accs || !overall->times) {
         free(idx);
+        free(reads);
         free(accs);
         return -1;
     }
-    size_t n = 0, naccs = 0;
+    size_t n = 0, naccs = 0, nreads = 0;
     for (size_t i = 0; i < count_in; i++) {
         if (records[i].finished_ms >= from_ms && records[i].finished_ms < to_ms &&
-            records[i].kind != LTM_JOB_REPORT && records[i].kind != LTM_JOB_ENGAGEMENT)
+            records[i].kind != LTM_JOB_REPORT)
             idx[n++] = i;
     }
     sort_base = records;
@@ -111,18 +122,34 @@ static long tally(const ntf_record *records, size_t count_in, int64_t from_ms, i
         figures *f = find_account(accs, &naccs, r->account);
         if (!f) {
             f = &accs[naccs++];
-            f->account = r->account;
+            figures_init(f, r->account);
             f->times = malloc((count_in + 1) * sizeof *f->times);
             if (!f->times) {
                 free(idx);
+                free(reads);
                 *accounts_out = accs;
                 return -(long)naccs - 1;
             }
         }
-        count(f, r);
-        count(overall, r);
+        if (r->kind != LTM_JOB_ENGAGEMENT) {
+            count(f, r);
+            count(overall, r);
+            continue;
+        }
+        ntf_engagement_count(&f->eng, r);
+        ntf_engagement_count(&overall->eng, r);
+        if (r->status == LTM_RESULT_READ && r->has_figures && r->post_job_id)
+            reads[nreads++] = idx[k];
     }
     free(idx);
+    /* Each post counts once, with its latest reading of the period. */
+    nreads = ntf_latest_readings(records, reads, nreads);
+    for (size_t k = 0; k < nreads; k++) {
+        const ntf_record *r = &records[reads[k]];
+        ntf_engagement_add_reading(&find_account(accs, &naccs, r->account)->eng, r);
+        ntf_engagement_add_reading(&overall->eng, r);
+    }
+    free(reads);
     qsort(accs, naccs, sizeof *accs, cmp_account);
     *accounts_out = accs;
     return (long)naccs;
@@ -270,7 +297,8 @@ int ntf_report_build(const char *date, const char *job_id, int64_t from_ms, int6
                      const ntf_record *records, size_t count_in, const ntf_host *host,
                      const ntf_engine *alerts, int64_t now_ms, char **json_out, char **text_out)
 {
-    figures overall = {0}, *accs = NULL;
+    figures overall, *accs = NULL;
+    figures_init(&overall, NULL);
     long naccs = tally(records, count_in, from_ms, to_ms, &overall, &accs);
     cJSON *root = cJSON_CreateObject();
     ntf_buf b = {0};
@@ -287,16 +315,23 @@ int ntf_report_build(const char *date, const char *job_id, int64_t from_ms, int6
         ntf_buf_printf(&b, "<b>LTM daily report ");
         ntf_buf_escaped(&b, date);
         ntf_buf_printf(&b, "</b>\n%.16s to %.16s UTC", from, to);
-        cJSON_AddItemToObject(root, "overall", figures_json(&overall, line, sizeof line));
+        cJSON *o = figures_json(&overall, line, sizeof line);
+        cJSON_AddItemToObject(o, "engagement", ntf_engagement_json(&overall.eng));
+        cJSON_AddItemToObject(root, "overall", o);
         ntf_buf_printf(&b, "\n\n<b>Overall</b>: %s", line);
+        ntf_engagement_text(&b, &overall.eng);
         cJSON *arr = cJSON_AddArrayToObject(root, "accounts");
         for (long i = 0; i < naccs; i++) {
-            cJSON_AddItemToArray(arr, figures_json(&accs[i], line, sizeof line));
+            o = figures_json(&accs[i], line, sizeof line);
+            cJSON_AddItemToObject(o, "engagement", ntf_engagement_json(&accs[i].eng));
+            cJSON_AddItemToArray(arr, o);
             ntf_buf_printf(&b, "\n\n<b>");
             ntf_buf_escaped(&b, accs[i].account);
             ntf_buf_printf(&b, "</b>: %s", line);
+            ntf_engagement_text(&b, &accs[i].eng);
         }
-        if (naccs == 0)
+        if (overall.posts + overall.stories + overall.failed + overall.retried +
+                overall.duplicates + overall.missed == 0)
             ntf_buf_printf(&b, "\n\nNo post or story was due in this period.");
         alerts_section(root, &b, alerts);
         host_section(root, &b, host, from_ms, to_ms);

@@ -1,5 +1,8 @@
 #include "test_util.h"
 #include "report.h"
+#include "text.h"
+
+#include "ltm/error.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -29,6 +32,35 @@ static double num(const cJSON *o, const char *path1, const char *path2)
     if (path2)
         v = cJSON_GetObjectItem(v, path2);
     return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* An engagement check's record; figures as impressions, reach, reactions,
+ * comments, shares, saves (-1: not offered); NULL figures: not a read. */
+static ntf_record check(const char *job, const char *account, const char *post, const char *remote,
+                        ltm_result_status status, int final, int64_t age, int64_t finished,
+                        const int64_t *figures)
+{
+    ntf_record r = rec(job, account, LTM_JOB_ENGAGEMENT, status, 1, final, 0, finished);
+    r.post_job_id = strdup(post);
+    r.remote_id = remote ? strdup(remote) : NULL;
+    r.age_ms = age;
+    ltm_figures_unset(&r.figures);
+    for (int i = 0; figures && i < LTM_FIGURE_COUNT; i++)
+        *ltm_figure_at(&r.figures, i) = figures[i];
+    r.has_figures = figures != NULL;
+    return r;
+}
+
+static const cJSON *account_of(const cJSON *report, const char *name)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItem(report, "accounts"))
+    {
+        if (strcmp(cJSON_GetObjectItem(a, "account")->valuestring, name) == 0)
+            return a;
+    }
+    fail_msg("account %s not in the report", name);
+    return NULL;
 }
 
 static void figures_per_account_and_overall(void **state)
@@ -159,6 +191,183 @@ static void record_lines_round_trip(void **state)
     assert_int_equal(ntf_record_parse("{\"job_id\":1}", 12, &r), -2);
 }
 
+/* Posts read, their totals from each post's latest reading (greatest age),
+ * the best post with its tie-break, checks failed and gone; publications
+ * counted as before and not mixed with the checks. */
+static void engagement_readings(void **state)
+{
+    (void)state;
+    int64_t to = 1000 * DAY, from = to - DAY;
+    const int64_t p1_24h[] = {1200, 800, 35, 4, 2, -1}, p1_1h[] = {100, 80, 5, 1, -1, -1};
+    const int64_t p2_1h[] = {2000, -1, 30, 10, 1, -1}, p3_7d[] = {9000, 9000, 900, 90, 9, 9};
+    const int64_t b1[] = {7, -1, -1, -1, -1, -1};
+    ntf_record r[] = {
+        rec("post:acme:1", "acme", LTM_JOB_POST, LTM_RESULT_PUBLISHED, 1, 1, 100, from + 1),
+        check("engagement:post:acme:1@24h", "acme", "post:acme:1", "urn:li:share:1",
+              LTM_RESULT_READ, 1, 24 * HOUR, from + 5 * HOUR, p1_24h),
+        check("engagement:post:acme:1@24h", "acme", "post:acme:1", "urn:li:share:1",
+              LTM_RESULT_READ, 1, 24 * HOUR, from + 5 * HOUR, p1_24h), /* delivered twice */
+        /* redelivered late: a later line, a smaller age; the 24 h reading stays the latest */
+        check("engagement:post:acme:1@1h", "acme", "post:acme:1", "urn:li:share:1",
+              LTM_RESULT_READ, 1, HOUR, from + 6 * HOUR, p1_1h),
+        /* engagement 41 as post 1, more impressions: the best */
+        check("engagement:post:acme:2@1h", "acme", "post:acme:2", "urn:li:share:2",
+              LTM_RESULT_READ, 1, HOUR, from + 7 * HOUR, p2_1h),
+        check("engagement:post:acme:3@7d", "acme", "post:acme:3", "urn:li:share:3",
+              LTM_RESULT_READ, 1, 7 * DAY, from - 1, p3_7d), /* before the period */
+        check("engagement:post:acme:4@24h", "acme", "post:acme:4", NULL, LTM_RESULT_GONE, 1,
+              24 * HOUR, from + 8 * HOUR, NULL),
+        check("engagement:post:acme:5@1h", "acme", "post:acme:5", NULL, LTM_RESULT_FAILED, 0,
+              HOUR, from + 9 * HOUR, NULL), /* retried: not counted */
+        check("engagement:post:acme:5@1h", "acme", "post:acme:5", NULL, LTM_RESULT_FAILED, 1,
+              HOUR, from + 10 * HOUR, NULL),
+        check("engagement:story:beta:1@1h", "beta", "story:beta:1", "1789", LTM_RESULT_READ, 1,
+              HOUR, from + 11 * HOUR, b1),
+    };
+    r[8].attempt = 2;
+    size_t n = sizeof r / sizeof r[0];
+    char *json, *text;
+    assert_int_equal(ntf_report_build("d", "report:d", from, to, r, n, NULL, NULL, to, &json,
+                                      &text),
+                     0);
+    cJSON *o = cJSON_Parse(json);
+    const cJSON *acme = account_of(o, "acme"), *beta = account_of(o, "beta");
+    assert_int_equal(num(acme, "posts_published", NULL), 1);
+    assert_int_equal(num(acme, "failed", NULL), 0);
+    assert_float_equal(num(acme, "success_rate", NULL), 100.0, 1e-9);
+    const cJSON *e = cJSON_GetObjectItem(acme, "engagement");
+    assert_int_equal(num(e, "posts_read", NULL), 2);
+    assert_int_equal(num(e, "checks_read", NULL), 3);
+    assert_int_equal(num(e, "checks_failed", NULL), 1);
+    assert_int_equal(num(e, "checks_gone", NULL), 1);
+    char *totals = cJSON_PrintUnformatted(cJSON_GetObjectItem(e, "totals"));
+    assert_string_equal(totals, "{\"impressions\":3200,\"reach\":800,\"reactions\":65,"
+                                "\"comments\":14,\"shares\":3}"); /* saves: none offered */
+    free(totals);
+    char *best = cJSON_PrintUnformatted(cJSON_GetObjectItem(e, "best_post"));
+    assert_string_equal(best, "{\"post_job_id\":\"post:acme:2\",\"remote_id\":\"urn:li:share:2\","
+                              "\"age_ms\":3600000,\"engagement\":41,\"figures\":{\"impressions\":"
+                              "2000,\"reactions\":30,\"comments\":10,\"shares\":1}}");
+    free(best);
+    e = cJSON_GetObjectItem(beta, "engagement");
+    assert_int_equal(num(e, "posts_read", NULL), 1);
+    assert_int_equal(num(e, "posts_read", NULL), 1);
+    assert_int_equal(num(beta, "posts_published", NULL), 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(beta, "success_rate")));
+    const cJSON *all = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "overall"), "engagement");
+    assert_int_equal(num(all, "posts_read", NULL), 3);
+    assert_int_equal(num(all, "totals", "impressions"), 3207);
+    assert_int_equal(num(all, "totals", "reach"), 800);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(all, "best_post"), "post_job_id")->valuestring,
+        "post:acme:2");
+    assert_non_null(strstr(text, "<b>acme</b>: 1 posts and 0 stories published"));
+    assert_non_null(strstr(text, "\nengagement: 2 posts read; impressions 3200, reach 800, "
+                                 "reactions 65, comments 14, shares 3\nbest post: post:acme:2 "
+                                 "(urn:li:share:2) at 1h, engagement 41; impressions 2000, "
+                                 "reactions 30, comments 10, shares 1\nengagement checks: 1 "
+                                 "failed, 1 gone"));
+    assert_non_null(strstr(text, "<b>beta</b>: 0 posts and 0 stories published"));
+    assert_non_null(strstr(text, "\nengagement: 1 posts read; impressions 7\nbest post: "
+                                 "story:beta:1 (1789) at 1h, engagement 0; impressions 7"));
+    assert_null(strstr(text, "No post or story was due"));
+    cJSON_Delete(o);
+    free(json);
+    free(text);
+    for (size_t i = 0; i < n; i++)
+        ntf_record_clear(&r[i]);
+}
+
+/* 80 accounts with 1 KiB remote ids: the message clips the ids and splits
+ * into parts Telegram takes (4,096 characters at most). */
+static void long_report_fits_telegram(void **state)
+{
+    (void)state;
+    int64_t to = 1000 * DAY, from = to - DAY;
+    const int64_t f[] = {1, 2, 3, 4, 5, 6};
+    enum { N = 80 };
+    ntf_record r[N];
+    char remote[1025];
+    memset(remote, 'x', 1024);
+    memcpy(remote + 99, "\xc3\xa9", 2); /* a 2-byte character across the cut at 100 */
+    remote[1024] = '\0';
+    for (int i = 0; i < N; i++) {
+        char account[32], job[96], post[64];
+        snprintf(account, sizeof account, "account-%02d", i);
+        snprintf(post, sizeof post, "post:%s:1", account);
+        snprintf(job, sizeof job, "engagement:%s@1h", post);
+        r[i] = check(job, account, post, remote, LTM_RESULT_READ, 1, HOUR, from + i, f);
+    }
+    char *json, *text, **parts;
+    size_t count;
+    assert_int_equal(ntf_report_build("d", "report:d", from, to, r, N, NULL, NULL, to, &json,
+                                      &text),
+                     0);
+    assert_null(strstr(text, remote));
+    char clipped[110] = "(";
+    memset(clipped + 1, 'x', 99); /* the character is left out whole */
+    strcpy(clipped + 100, "\u2026)");
+    assert_non_null(strstr(text, clipped));
+    assert_non_null(strstr(json, remote)); /* whole in the JSON */
+    assert_int_equal(ntf_split(text, 4096, &parts, &count), 0);
+    assert_true(count > 1);
+    for (size_t i = 0; i < count; i++)
+        assert_true(strlen(parts[i]) <= 4096);
+    ntf_parts_free(parts, count);
+    free(json);
+    free(text);
+    for (int i = 0; i < N; i++)
+        ntf_record_clear(&r[i]);
+}
+
+static void engagement_record_lines_round_trip(void **state)
+{
+    (void)state;
+    ltm_result res = {0};
+    res.job_id = "engagement:post:a:1@24h";
+    res.kind = LTM_JOB_ENGAGEMENT;
+    res.account = "a";
+    res.attempt = 1;
+    res.status = LTM_RESULT_READ;
+    res.final = 1;
+    res.finished_ms = 123456;
+    res.post_job_id = "post:a:1";
+    res.remote_id = "urn:li:share:7";
+    res.age_ms = 24 * HOUR;
+    res.has_figures = 1;
+    ltm_figures_unset(&res.figures);
+    res.figures.impressions = 0; /* a real 0 stays 0, an absent figure stays absent */
+    res.figures.comments = 4;
+    char *line = ntf_record_line(&res);
+    ntf_record r;
+    assert_int_equal(ntf_record_parse(line, strlen(line) - 1, &r), 0);
+    assert_string_equal(r.post_job_id, "post:a:1");
+    assert_string_equal(r.remote_id, "urn:li:share:7");
+    assert_int_equal(r.age_ms, 24 * HOUR);
+    assert_true(r.has_figures);
+    assert_int_equal(r.figures.impressions, 0);
+    assert_int_equal(r.figures.comments, 4);
+    assert_int_equal(r.figures.reach, -1);
+    assert_int_equal(r.figures.saves, -1);
+    ntf_record_clear(&r);
+    free(line);
+    const char *bad[] = {
+        /* an engagement record without its post */
+        "{\"job_id\":\"e\",\"account\":\"a\",\"kind\":\"engagement\",\"status\":\"gone\","
+        "\"attempt\":1,\"final\":true,\"publish_ms\":0,\"finished_ms\":1,\"age_ms\":1}",
+        /* a read without figures */
+        "{\"job_id\":\"e\",\"account\":\"a\",\"kind\":\"engagement\",\"status\":\"read\","
+        "\"attempt\":1,\"final\":true,\"publish_ms\":0,\"finished_ms\":1,\"age_ms\":1,"
+        "\"post_job_id\":\"p\"}",
+        /* a negative figure */
+        "{\"job_id\":\"e\",\"account\":\"a\",\"kind\":\"engagement\",\"status\":\"read\","
+        "\"attempt\":1,\"final\":true,\"publish_ms\":0,\"finished_ms\":1,\"age_ms\":1,"
+        "\"post_job_id\":\"p\",\"figures\":{\"reach\":-1}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(ntf_record_parse(bad[i], strlen(bad[i]), &r), LTM_EINVAL);
+}
+
 /* Found by tests/fuzz/fuzz_notifier: an hour of 1e300 in the state file
  * was converted to a negative instant (undefined) and indexed the ring
  * before its start. */
@@ -182,6 +391,9 @@ int main(void)
         cmocka_unit_test(host_metrics_from_the_fixture),
         cmocka_unit_test(host_hour_out_of_range_is_skipped),
         cmocka_unit_test(record_lines_round_trip),
+        cmocka_unit_test(engagement_readings),
+        cmocka_unit_test(long_report_fits_telegram),
+        cmocka_unit_test(engagement_record_lines_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

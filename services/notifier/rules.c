@@ -67,6 +67,31 @@ static int failure_alerts(ntf_rules *r, ntf_engine *e, const ltm_result *res,
     return rc;
 }
 
+/* A check that keeps failing (a token without the read scope, an expired
+ * one, an API that changed) leaves the figures unread: a person should know,
+ * but nothing is unpublished, hence a warning of its own. */
+static int engagement_result(ntf_rules *r, ntf_engine *e, const ltm_result *res,
+                             ntf_account_count *a, int64_t now_ms)
+{
+    char key[129], summary[2400];
+    snprintf(key, sizeof key, "engagement.failures.%s", a->account);
+    if (res->status == LTM_RESULT_READ || res->status == LTM_RESULT_GONE) {
+        a->engagement_consecutive = 0;
+        ntf_engine_resolve(e, key, "an engagement check succeeded again", now_ms);
+        return LTM_OK;
+    }
+    if (!res->final || (res->status != LTM_RESULT_FAILED && res->status != LTM_RESULT_UNCONFIRMED))
+        return LTM_OK;
+    if (++a->engagement_consecutive <= r->opts.failure_threshold)
+        return LTM_OK;
+    snprintf(summary, sizeof summary,
+             "%d consecutive engagement checks failed for account %s; last: %s (%s)%s%.2000s",
+             a->engagement_consecutive, a->account, res->job_id,
+             res->error_class ? res->error_class : ltm_result_status_name(res->status),
+             res->error ? ": " : "", res->error ? res->error : "");
+    return ntf_engine_fire(e, key, NTF_WARNING, summary, "notifier", 0, now_ms);
+}
+
 int ntf_rules_result(ntf_rules *r, ntf_engine *e, const ltm_result *res, int64_t now_ms)
 {
     if (res->kind == LTM_JOB_REPORT || !res->account)
@@ -74,6 +99,8 @@ int ntf_rules_result(ntf_rules *r, ntf_engine *e, const ltm_result *res, int64_t
     ntf_account_count *a = account(r, res->account);
     if (!a)
         return LTM_ENOMEM;
+    if (res->kind == LTM_JOB_ENGAGEMENT)
+        return engagement_result(r, e, res, a, now_ms);
     char key[129];
     snprintf(key, sizeof key, "results.failures.%s", a->account);
     if (res->status == LTM_RESULT_PUBLISHED) {
@@ -277,10 +304,22 @@ cJSON *ntf_rules_to_json(const ntf_rules *r)
         if (r->accounts[i].consecutive)
             cJSON_AddNumberToObject(acc, r->accounts[i].account, r->accounts[i].consecutive);
     }
+    cJSON *eng = cJSON_AddObjectToObject(o, "engagement_consecutive_failures");
+    for (size_t i = 0; eng && i < r->account_count; i++) {
+        if (r->accounts[i].engagement_consecutive)
+            cJSON_AddNumberToObject(eng, r->accounts[i].account,
+                                    r->accounts[i].engagement_consecutive);
+    }
     cJSON_AddNumberToObject(o, "overall_consecutive", r->overall_consecutive);
     cJSON_AddNumberToObject(o, "last_success_ms", (double)r->last_success_ms);
     cJSON_AddNumberToObject(o, "due_since_ms", (double)r->due_since_ms);
     return o;
+}
+
+/* A count from the state file, kept far from INT_MAX so ++ cannot overflow. */
+static int counter(const cJSON *it)
+{
+    return it->valueint <= 0 ? 0 : it->valueint > 1000000 ? 1000000 : it->valueint;
 }
 
 void ntf_rules_from_json(ntf_rules *r, const cJSON *o)
@@ -293,7 +332,15 @@ void ntf_rules_from_json(ntf_rules *r, const cJSON *o)
             continue;
         ntf_account_count *a = account(r, it->string);
         if (a)
-            a->consecutive = it->valueint > 0 ? it->valueint : 0;
+            a->consecutive = counter(it);
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "engagement_consecutive_failures"))
+    {
+        if (!cJSON_IsNumber(it) || !it->string || strlen(it->string) > 64)
+            continue;
+        ntf_account_count *a = account(r, it->string);
+        if (a)
+            a->engagement_consecutive = counter(it);
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "overall_consecutive");
     if (cJSON_IsNumber(v) && v->valueint > 0)

@@ -23,7 +23,8 @@ typedef struct {
 
 typedef struct {
     char account[65];
-    int consecutive;
+    int consecutive;            /* final publishing failures in a row */
+    int engagement_consecutive; /* final engagement check failures in a row */
 } ntf_account_count;
 
 typedef struct {
@@ -51,7 +52,9 @@ typedef struct {
 void ntf_rules_init(ntf_rules *r, const ntf_rules_opts *opts, int64_t now_ms);
 void ntf_rules_clear(ntf_rules *r);
 
-/* A decoded result from ltm/results. */
+/* A decoded result from ltm/results. Engagement checks publish nothing:
+ * they never count for the publishing rules (failures, inactivity) and have
+ * their own, engagement.failures.<account> (warning). */
 int ntf_rules_result(ntf_rules *r, ntf_engine *e, const ltm_result *res, int64_t now_ms);
 
 /* A retained status; status NULL: the retained message was deleted (empty

@@ -73,6 +73,78 @@ static void inactivity_needs_due_jobs(void **state)
     ntf_rules_clear(&r);
 }
 
+static ltm_result check(const char *account, ltm_result_status st, int final)
+{
+    ltm_result r = {0};
+    r.job_id = "engagement:post:x:1@24h";
+    r.kind = LTM_JOB_ENGAGEMENT;
+    r.account = (char *)account;
+    r.attempt = 3;
+    r.status = st;
+    r.final = final;
+    r.post_job_id = "post:x:1";
+    r.age_ms = 24 * HOUR;
+    r.error_class = st == LTM_RESULT_FAILED ? "permission" : NULL;
+    r.error = st == LTM_RESULT_FAILED ? "the token lacks r_member_postAnalytics" : NULL;
+    return r;
+}
+
+/* Engagement checks publish nothing: failed ones never raise the publishing
+ * alerts, read ones never resolve them nor stop the inactivity clock. */
+static void engagement_checks_are_not_publications(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 0);
+    ntf_engine_init(&e, &eopts);
+    ltm_result failed = check("a", LTM_RESULT_FAILED, 1), read = check("a", LTM_RESULT_READ, 1);
+    ltm_result gone = check("a", LTM_RESULT_GONE, 1), retry = check("a", LTM_RESULT_FAILED, 0);
+    for (int i = 0; i < 10; i++)
+        ntf_rules_result(&r, &e, &retry, 1);
+    for (int i = 0; i < 3; i++)
+        ntf_rules_result(&r, &e, &failed, 1);
+    assert_false(ntf_engine_is_firing(&e, "engagement.failures.a"));
+    ntf_rules_result(&r, &e, &failed, 1);
+    assert_true(ntf_engine_is_firing(&e, "engagement.failures.a"));
+    assert_false(ntf_engine_is_firing(&e, "results.failures.a"));
+    assert_false(ntf_engine_is_firing(&e, "results.failures"));
+    assert_int_equal(r.overall_consecutive, 0);
+    assert_int_equal(r.due_since_ms, 0); /* no publication was due */
+    const ntf_alert *al = &e.items[0];
+    assert_int_equal(al->severity, NTF_WARNING);
+    assert_non_null(strstr(al->summary, "4 consecutive engagement checks failed for account a; "
+                                        "last: engagement:post:x:1@24h (permission): the token"));
+    /* Counters survive a restart through the state file. */
+    cJSON *j = ntf_rules_to_json(&r);
+    ntf_rules r2;
+    ntf_rules_init(&r2, &ropts, 0);
+    ntf_rules_from_json(&r2, j);
+    cJSON_Delete(j);
+    assert_int_equal(r2.accounts[0].engagement_consecutive, 4);
+    assert_int_equal(r2.accounts[0].consecutive, 0);
+    ntf_rules_clear(&r2);
+    ntf_rules_result(&r, &e, &gone, 2); /* the check got an answer: the reading works */
+    assert_false(ntf_engine_is_firing(&e, "engagement.failures.a"));
+
+    /* A day of reads and no publication while posts were due: inactive. */
+    ltm_result missed = res("a", LTM_RESULT_MISSED, 1);
+    ntf_rules_result(&r, &e, &missed, HOUR);
+    for (int i = 0; i < 20; i++)
+        ntf_rules_result(&r, &e, &read, HOUR + i * HOUR / 4);
+    ntf_rules_tick(&r, &e, 7 * HOUR);
+    assert_true(ntf_engine_is_firing(&e, "results.inactive"));
+    /* Publishing failures are counted as before, checks between them change nothing. */
+    ltm_result fail = res("a", LTM_RESULT_FAILED, 1);
+    for (int i = 0; i < 4; i++) {
+        ntf_rules_result(&r, &e, &fail, 8 * HOUR);
+        ntf_rules_result(&r, &e, &read, 8 * HOUR);
+    }
+    assert_true(ntf_engine_is_firing(&e, "results.failures.a"));
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
 static ltm_status st(const char *svc, const char *inst, int online, int64_t started, int64_t hb)
 {
     ltm_status s = {0};
@@ -210,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(more_than_three_final_failures_fire_per_account_and_overall),
         cmocka_unit_test(inactivity_needs_due_jobs),
+        cmocka_unit_test(engagement_checks_are_not_publications),
         cmocka_unit_test(service_down_only_when_no_instance_is_online),
         cmocka_unit_test(stale_heartbeat_counts_as_offline_and_old_instances_are_forgotten),
         cmocka_unit_test(grace_counts_from_our_start_and_we_never_alert_about_ourselves),

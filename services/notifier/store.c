@@ -10,12 +10,19 @@
 #include "ltm/log.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_STATE (64u << 20)
 #define MAX_RECORDS (256u << 20)
+/* results.jsonl holds 48 h of results (a line is at most about 1.5 KiB, the
+ * longest ids included); past this size a result is not recorded (counted),
+ * so a flood can neither fill the disk nor make the file too large to read
+ * back for the report and its pruning. */
+#define RECORDS_FILE_MAX (64u << 20)
 
 /* A file we cannot read is kept aside for a person and we start afresh:
  * refusing to start would silence every alert. */
@@ -154,6 +161,14 @@ int ntf_store_save(notifier *n)
 
 int ntf_store_append_record(notifier *n, const ltm_result *res)
 {
+    struct stat st;
+    if (stat(n->records_path, &st) == 0 && (uint64_t)st.st_size >= RECORDS_FILE_MAX) {
+        if (n->records_dropped++ % 1000 == 0)
+            ltm_error("results file full: result not recorded for the daily report", "job_id",
+                      res->job_id, "file", n->records_path, "dropped", LTM_INT(n->records_dropped));
+        ltm_service_count_error(n->svc);
+        return LTM_EFULL;
+    }
     char *line = ntf_record_line(res);
     int rc = line ? ltm_append_record(n->records_path, line, strlen(line)) : LTM_ENOMEM;
     free(line);

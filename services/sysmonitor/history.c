@@ -145,7 +145,7 @@ static char *dup_or_null(const char *s)
 int history_add(history *h, const history_entry *e, int64_t now_ms, int *added)
 {
     *added = 0;
-    if (e->finished_ms < now_ms - h->retention_ms)
+    if (e->finished_ms < now_ms - h->retention_ms || e->kind == LTM_JOB_ENGAGEMENT)
         return LTM_OK;
     int found;
     find_slot(h, e->job_id, e->attempt, &found);
@@ -170,8 +170,17 @@ int history_add(history *h, const history_entry *e, int64_t now_ms, int *added)
     return LTM_OK;
 }
 
+int history_takes_result(const ltm_result *r)
+{
+    return r->kind != LTM_JOB_ENGAGEMENT;
+}
+
 int history_add_result(history *h, const ltm_result *r, int64_t received_ms, int *added)
 {
+    if (!history_takes_result(r)) {
+        *added = 0;
+        return LTM_OK;
+    }
     history_entry e = {
         .job_id = r->job_id,
         .account = r->account,

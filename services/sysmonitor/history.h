@@ -36,7 +36,13 @@ void history_free(history *h);
  * than the retention are not added (*added 0). */
 int history_add(history *h, const history_entry *e, int64_t now_ms, int *added);
 
-/* From a decoded result; a finished time that is absent or more than a day
+/* Whether a result belongs in the history: engagement checks read a post's
+ * figures, they publish nothing, so they would skew the success rates and
+ * durations of the publications (docs/sysmonitor.md). */
+int history_takes_result(const ltm_result *r);
+
+/* From a decoded result; a result history_takes_result refuses is not added
+ * (*added 0). A finished time that is absent or more than a day
  * ahead of received_ms (a bad clock) is replaced by received_ms. */
 int history_add_result(history *h, const ltm_result *r, int64_t received_ms, int *added);
 

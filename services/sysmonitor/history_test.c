@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "history.h"
+#include "summary.h"
 
 #include "ltm/error.h"
 
@@ -130,6 +131,53 @@ static void json_round_trip_skips_bad_entries(void **state)
     history_free(back);
 }
 
+/* Engagement checks publish nothing: a failed or read check must not move
+ * the publications' counts, success rate or durations. */
+static void engagement_results_are_not_counted(void **state)
+{
+    (void)state;
+    const char *read = "{\"job_id\":\"engagement:post:a:1@1h\",\"kind\":\"engagement\","
+                       "\"account\":\"a\",\"attempt\":1,\"status\":\"read\",\"retryable\":false,"
+                       "\"final\":true,\"post_job_id\":\"post:a:1\",\"age_ms\":3600000,"
+                       "\"figures\":{\"impressions\":5},\"durations_ms\":{\"publish\":900000},"
+                       "\"finished_at\":\"2026-11-25T12:00:00Z\"}";
+    const char *failed = "{\"job_id\":\"engagement:post:a:1@24h\",\"kind\":\"engagement\","
+                         "\"account\":\"a\",\"attempt\":3,\"status\":\"failed\","
+                         "\"retryable\":false,\"final\":true,\"error_class\":\"permission\","
+                         "\"post_job_id\":\"post:a:1\",\"age_ms\":86400000,"
+                         "\"finished_at\":\"2026-11-25T12:00:00Z\"}";
+    history *h;
+    assert_int_equal(history_new(24 * HOUR, 1000, &h), LTM_OK);
+    history_entry published = entry("post:a:1", 1, NOW - HOUR);
+    int added;
+    assert_int_equal(history_add(h, &published, NOW, &added), LTM_OK);
+    const char *msgs[] = {read, failed};
+    for (size_t i = 0; i < 2; i++) {
+        ltm_result r;
+        char reason[LTM_REASON_SIZE];
+        assert_int_equal(ltm_result_decode(msgs[i], strlen(msgs[i]), &r, reason), LTM_OK);
+        assert_false(history_takes_result(&r));
+        assert_int_equal(history_add_result(h, &r, NOW, &added), LTM_OK);
+        assert_false(added);
+        ltm_result_clear(&r);
+    }
+    /* Nor through the saved state, whatever wrote it there. */
+    history_entry check = entry("engagement:post:a:1@7d", 1, NOW);
+    check.kind = LTM_JOB_ENGAGEMENT;
+    check.status = LTM_RESULT_FAILED;
+    assert_int_equal(history_add(h, &check, NOW, &added), LTM_OK);
+    assert_false(added);
+    assert_int_equal(history_count(h), 1);
+    summary_stats s;
+    assert_int_equal(summary_compute(history_entries(h), history_count(h), NOW - 24 * HOUR, NOW,
+                                     -1, "demo", &s),
+                     LTM_OK);
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.succeeded, 1);
+    assert_int_equal(s.max_ms, 15);
+    history_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +185,7 @@ int main(void)
         cmocka_unit_test(from_results_with_bad_clock),
         cmocka_unit_test(bounded_by_age_and_count),
         cmocka_unit_test(json_round_trip_skips_bad_entries),
+        cmocka_unit_test(engagement_results_are_not_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,7 @@ struct monitor {
     int watch_broker;
     int have_dropped, have_dropped_base;
     uint64_t dropped, dropped_base;
-    uint64_t results_added, results_duplicate, sample_failures, save_failures;
+    uint64_t results_added, results_duplicate, results_ignored, sample_failures, save_failures;
     /* Log a failure when it starts and when it ends, not every sample (the
      * counts above and in the status detail show how often). */
     int sample_failing;
@@ -348,15 +348,17 @@ int monitor_save(monitor *m)
 
 static void set_detail(monitor *m)
 {
-    char detail[400];
+    char detail[440];
     size_t firing = 0;
     for (size_t i = 0; i < m->nalarms; i++)
         firing += m->alarms[i].firing != 0;
     snprintf(detail, sizeof detail,
              "{\"history_entries\":%zu,\"results_counted\":%llu,\"results_duplicate\":%llu,"
+             "\"results_ignored\":%llu,"
              "\"alerts_firing\":%zu,\"sample_failures\":%llu,\"save_failures\":%llu}",
              history_count(m->hist), (unsigned long long)m->results_added,
-             (unsigned long long)m->results_duplicate, firing,
+             (unsigned long long)m->results_duplicate, (unsigned long long)m->results_ignored,
+             firing,
              (unsigned long long)m->sample_failures, (unsigned long long)m->save_failures);
     ltm_service_set_detail(m->svc, detail);
 }
@@ -397,7 +399,10 @@ static void handle_result(monitor *m, const ltm_mqtt_message *msg)
         return;
     }
     int added = 0;
-    if (history_add_result(m->hist, &r, ltm_now_ms(), &added) != LTM_OK) {
+    if (!history_takes_result(&r)) {
+        m->results_ignored++;
+        ltm_debug("engagement result not counted", "job_id", r.job_id);
+    } else if (history_add_result(m->hist, &r, ltm_now_ms(), &added) != LTM_OK) {
         ltm_service_count_error(m->svc);
         ltm_error("result not recorded: out of memory", "job_id", r.job_id);
     } else if (added) {

@@ -225,6 +225,85 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(ltmtest.publish(self.broker, "sysmonitor", "ltm/alerts", alert), 0)
         gw.wait_for("/status", lambda c, b: b["alerts"] == [], "the alert resolved")
 
+    def test_engagement_in_status_and_metrics(self):
+        """The scheduler's recent posts as its retained status carries them, and
+        the figures of the results heard: exactly what was sent."""
+        from test_notifier_report import check
+        gw = self.gateway()
+        hostile = 'q"uo\\te\nx'  # an account name is any text
+        recent = [{"job_id": "post:acme:A", "account": "acme", "kind": "post",
+                   "channel": "linkedin", "remote_id": "urn:li:share:A",
+                   "published_at": iso(), "slot_local": "Mon 09:00", "theme": "product tips",
+                   "state": "live", "readings": 2,
+                   "latest": {"age_ms": 86400000, "read_at": iso(),
+                              "figures": {"impressions": 1200, "reach": 800, "reactions": 35,
+                                          "comments": 4, "shares": 2}}},
+                  {"job_id": "story:acme:S", "account": "acme", "kind": "story",
+                   "channel": "instagram", "remote_id": "1790", "published_at": iso(),
+                   "slot_local": "Mon 10:00", "state": "gone", "readings": 0}]
+        engagement = {"due": 4, "paused": [{"source": "rapidapi", "until": iso(),
+                                            "reason": "monthly quota exhausted"}],
+                      "blocked": [{"source": "linkedin:beta", "reason": "permission"}]}
+        publish_status(self.broker, "scheduler", "s1",
+                       detail={"in_flight": 0, "recent_posts": recent, "engagement": engagement})
+        published = {"job_id": "post:acme:A", "kind": "post", "account": "acme", "attempt": 1,
+                     "status": "published", "retryable": False, "final": True,
+                     "remote_id": "urn:li:share:A", "channel": "linkedin", "theme": "product tips",
+                     "durations_ms": {"publish": 100}, "finished_at": iso()}
+        checks = [
+            check("acme", "post:acme:A", 1, figures={"impressions": 150, "reach": 120,
+                                                     "reactions": 6, "comments": 1, "shares": 0}),
+            check("acme", "post:acme:A", 24, figures={"impressions": 1200, "reach": 800,
+                                                      "reactions": 35, "comments": 4, "shares": 2}),
+            check("acme", "post:acme:B", 1, figures={"impressions": 2000, "reactions": 30}),
+            check("acme", "story:acme:S", 24, status="gone"),
+            check("acme", "post:acme:D", 1, status="failed", error_class="permission"),
+            check(hostile, "post:h:1", 1, figures={"saves": 7}),
+        ]
+        # The 1 h reading arrives again after the 24 h one: the 24 h one stays.
+        sent = [published] + checks + [dict(checks[0])]
+        self.assertEqual(ltmtest.publish_lines(self.broker, "poster", "ltm/results", sent), 0)
+        st = gw.wait_for("/status", lambda c, b: len(b["engagement"]["last_checks"]) == 7 and
+                         b["engagement"]["recent_posts"], "the checks and recent posts in /status")
+        e = st["engagement"]
+        self.assertEqual(e["recent_posts"], recent)
+        self.assertEqual((e["due"], e["paused"], e["blocked"]),
+                         (4, engagement["paused"], engagement["blocked"]))
+        accounts = {a["account"]: a for a in e["accounts"]}
+        self.assertEqual(accounts["acme"], {
+            "account": "acme", "checks": {"read": 4, "gone": 1, "failed": 1}, "posts": 2,
+            "figures": {"impressions": 3200, "reach": 800, "reactions": 65, "comments": 4,
+                        "shares": 2}})
+        self.assertEqual(accounts[hostile]["figures"], {"saves": 7})
+        self.assertEqual((e["posts_tracked"], e["posts_max"], e["posts_evicted"]), (3, 10000, 0))
+        # Checks are not publications: the results list and counters have the post only.
+        self.assertEqual([r["job_id"] for r in st["results"]], ["post:acme:A"])
+        self.assertNotIn("engagement", st["counters"]["results"])
+        self.assertEqual(st["counters"]["results"]["post"]["published"], 1)
+
+        body = gw.wait_for("/metrics", lambda c, b: "ltm_engagement_figure{" in b,
+                           "engagement figures in /metrics")
+        for line in ['ltm_engagement_checks_total{account="acme",status="read"} 4',
+                     'ltm_engagement_checks_total{account="acme",status="gone"} 1',
+                     'ltm_engagement_checks_total{account="acme",status="failed"} 1',
+                     'ltm_engagement_posts{account="acme"} 2',
+                     'ltm_engagement_figure{account="acme",figure="impressions"} 3200',
+                     'ltm_engagement_figure{account="acme",figure="reach"} 800',
+                     'ltm_engagement_figure{account="acme",figure="reactions"} 65',
+                     'ltm_engagement_figure{account="acme",figure="comments"} 4',
+                     'ltm_engagement_figure{account="acme",figure="shares"} 2',
+                     'ltm_engagement_figure{account="q\\"uo\\\\te\\nx",figure="saves"} 7',
+                     'ltm_gateway_dropped_total{what="engagement_posts"} 0']:
+            self.assertIn("\n" + line + "\n", body)
+        self.assertNotIn('account="acme",figure="saves"', body)  # no post offered it
+        self.assertNotIn('kind="engagement"', body)
+        promtool = shutil.which("promtool")
+        if promtool:
+            check_run = subprocess.run([promtool, "check", "metrics"], input=body.encode(),
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       timeout=30)
+            self.assertEqual(check_run.returncode, 0, check_run.stdout.decode())
+
     def test_metrics_pass_promtool(self):
         promtool = shutil.which("promtool")
         if not promtool:

@@ -94,7 +94,21 @@ class GatewayPageTest(unittest.TestCase):
         self.addCleanup(poster.close)
         detail = {"next_due": [{"kind": "post", "account": "acme",
                                 "at": "2026-11-26T08:00:00.000Z"}],
-                  "pending": 2, "in_flight": 1, "retries": 3}
+                  "pending": 2, "in_flight": 1, "retries": 3,
+                  "recent_posts": [
+                      {"job_id": "post:acme:A", "account": "acme", "kind": "post",
+                       "channel": "linkedin", "remote_id": "urn:li:share:A",
+                       "published_at": gw.iso(), "slot_local": "Mon 09:00",
+                       "theme": "<b>tips</b>", "state": "live", "readings": 1,
+                       "latest": {"age_ms": 3600000, "read_at": gw.iso(),
+                                  "figures": {"impressions": 1200, "reach": 800,
+                                              "reactions": 35, "comments": 0}}},
+                      {"job_id": "story:acme:S", "account": "acme", "kind": "story",
+                       "channel": "instagram", "published_at": gw.iso(),
+                       "slot_local": "Mon 10:00", "state": "gone", "readings": 0}],
+                  "engagement": {"due": 2, "paused": [{"source": "rapidapi",
+                                                       "reason": "monthly quota exhausted"}],
+                                 "blocked": []}}
         gw.publish_status(self.broker, "scheduler", "s1", state="offline", detail=detail)
         alert = {"key": "host.disk", "state": "firing", "severity": "critical",
                  "summary": "Disk / at 95% above 90%", "source": "sysmonitor",
@@ -129,6 +143,14 @@ class GatewayPageTest(unittest.TestCase):
         self.assertIn("pending 2 · in flight 1 · retries 3", page.by_id.get("scheduler", ""))
         due = [row for row in page.rows.get("next_due", []) if row]
         self.assertEqual(due[0][1:], ["post", "acme"])
+        posts = [row for row in page.rows.get("recent_posts", []) if row]
+        # Figures as sent; 0 stays 0, a figure not offered is a dash; the
+        # theme is text, never markup.
+        self.assertEqual(posts[0][1:6], ["acme", "post", "Mon 09:00", "<b>tips</b>", "live"])
+        self.assertEqual(posts[0][7:], ["1200", "800", "35", "0", "—", "—"])
+        self.assertEqual(posts[1][5:7], ["gone", "not read yet"])
+        self.assertIn("checks due 2", page.by_id.get("engagement", ""))
+        self.assertIn("paused: rapidapi — monthly quota exhausted", page.by_id.get("engagement", ""))
         gauges = page.by_id.get("gauges", "")
         for text in ("CPU", "42.5 %", "Memory", "61.0 %", "Disk /", "95.0 %", "Load (1 min)", "1.50"):
             self.assertIn(text, gauges)

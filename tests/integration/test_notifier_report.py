@@ -10,6 +10,52 @@ from test_notifier import NotifierCase, alert, iso, plain
 from test_notifier_rules import result
 
 
+HOUR_MS = 3600000
+
+
+def check(account, post, age_h, status="read", figures=None, attempt=1, final=True,
+          error_class=None, remote_id=None):
+    """An engagement check's result, as a worker publishes it (docs/topics.md)."""
+    r = {"job_id": "engagement:%s@%dh" % (post, age_h), "kind": "engagement", "account": account,
+         "attempt": attempt, "status": status, "retryable": not final, "final": final,
+         "channel": "linkedin", "remote_id": remote_id or "urn:li:share:" + post,
+         "worker": "ltm-poster-1", "post_job_id": post, "age_ms": age_h * HOUR_MS,
+         "durations_ms": {"generate": 0, "image": 0, "publish": 300}, "finished_at": iso()}
+    if status == "read":
+        r["figures"] = figures
+    elif status == "failed":
+        r["error_class"] = error_class or "server"
+        r["error"] = "HTTP 403: no analytics scope"
+    return r
+
+
+def expected_engagement(checks):
+    """The report's engagement figures computed apart from the notifier: per
+    post the reading of the greatest age, summed; the best post by engagement,
+    then impressions, then job id."""
+    latest, failed, gone = {}, 0, 0
+    for c in checks:
+        if c["status"] == "read":
+            old = latest.get(c["post_job_id"])
+            if old is None or c["age_ms"] >= old["age_ms"]:
+                latest[c["post_job_id"]] = c
+        elif c["status"] == "gone":
+            gone += 1
+        elif c["final"]:
+            failed += 1
+    totals = {}
+    for c in latest.values():
+        for k, v in c["figures"].items():
+            totals[k] = totals.get(k, 0) + v
+    engagement = lambda c: sum(c["figures"].get(k, 0)  # noqa: E731
+                               for k in ("reactions", "comments", "shares", "saves"))
+    best = min(latest.values(), default=None,
+               key=lambda c: (-engagement(c), -c["figures"].get("impressions", -1),
+                              c["post_job_id"]))
+    return {"posts_read": len(latest), "totals": totals, "checks_failed": failed,
+            "checks_gone": gone, "best": best, "best_engagement": best and engagement(best)}
+
+
 def report_job(date, attempt=1):
     return {"job_id": "report:" + date, "kind": "report", "attempt": attempt, "max_attempts": 3,
             "slot": iso(time.time() + 60), "dispatched_at": iso(), "lease_ms": 60000}
@@ -79,6 +125,64 @@ class TestDailyReport(NotifierCase):
         ltmtest.sync(self.broker, self.watch, "sysmonitor", "ltm/alerts")
         self.assertEqual(len([t for t in self.tg.delivered() if "LTM daily report" in t]), 1)
         self.assertEqual(self.watch.messages("ltm/reports/daily", since=since), [])
+
+    def test_report_engagement_figures(self):
+        posts = [result("acme", "published", job="post:acme:A"),
+                 result("acme", "published", job="post:acme:B")]
+        posts[0]["theme"] = "product tips"
+        acme = [
+            check("acme", "post:acme:A", 1, figures={"impressions": 150, "reach": 120,
+                                                     "reactions": 6, "comments": 1, "shares": 0}),
+            check("acme", "post:acme:A", 24, figures={"impressions": 1200, "reach": 800,
+                                                      "reactions": 35, "comments": 4, "shares": 2}),
+            # engagement 41 as A's 24 h reading, more impressions: the best post
+            check("acme", "post:acme:B", 1, figures={"impressions": 2000, "reactions": 30,
+                                                     "comments": 10, "shares": 1}),
+            check("acme", "post:acme:C", 24, status="gone"),
+            check("acme", "post:acme:D", 1, status="failed", final=False),
+            check("acme", "post:acme:D", 1, status="failed", attempt=2, error_class="permission"),
+        ]
+        beta = [check("beta", "story:beta:S", 1, remote_id="17900000000000001",
+                      figures={"impressions": 50, "reach": 40, "comments": 2})]
+        # Delivered twice: counts once.
+        sent = posts + acme + [dict(acme[1])] + beta
+        self.assertEqual(ltmtest.publish_lines(self.broker, "poster", "ltm/results", sent), 0)
+        date = time.strftime("%Y-%m-%d", time.gmtime())
+        ltmtest.publish(self.broker, "scheduler", "ltm/jobs/report", report_job(date))
+        report = self.watch.wait_for(topic="ltm/reports/daily", timeout=10).payload
+        accounts = {a["account"]: a for a in report["accounts"]}
+        for name, checks in (("acme", acme), ("beta", beta)):
+            want, got = expected_engagement(checks), accounts[name]["engagement"]
+            self.assertEqual(got["posts_read"], want["posts_read"], name)
+            self.assertEqual(got["totals"], want["totals"], name)
+            self.assertEqual((got["checks_failed"], got["checks_gone"]),
+                             (want["checks_failed"], want["checks_gone"]), name)
+            best = want["best"]
+            self.assertEqual(got["best_post"], {
+                "post_job_id": best["post_job_id"], "remote_id": best["remote_id"],
+                "age_ms": best["age_ms"], "engagement": want["best_engagement"],
+                "figures": best["figures"]}, name)
+        self.assertEqual(accounts["acme"]["engagement"]["totals"],
+                         {"impressions": 3200, "reach": 800, "reactions": 65, "comments": 14,
+                          "shares": 3})  # no "saves": no post offered it
+        self.assertEqual(accounts["acme"]["engagement"]["best_post"]["post_job_id"], "post:acme:B")
+        # Checks are not publications: two posts, nothing failed.
+        self.assertEqual((accounts["acme"]["posts_published"], accounts["acme"]["failed"],
+                          accounts["acme"]["retried"]), (2, 0, 0))
+        self.assertEqual(accounts["beta"]["posts_published"], 0)
+        self.assertEqual(report["overall"]["engagement"]["posts_read"], 3)
+        self.assertEqual(report["overall"]["engagement"]["totals"]["impressions"], 3250)
+        text = plain(self.wait_delivered(lambda t: "LTM daily report" in t)[0])
+        self.assertIn("acme: 2 posts and 0 stories published, 0 failed", text)
+        self.assertIn("engagement: 2 posts read; impressions 3200, reach 800, reactions 65, "
+                      "comments 14, shares 3\nbest post: post:acme:B (urn:li:share:post:acme:B) "
+                      "at 1h, engagement 41; impressions 2000, reactions 30, comments 10, "
+                      "shares 1\nengagement checks: 1 failed, 1 gone", text)
+        self.assertIn("beta: 0 posts and 0 stories published", text)
+        self.assertIn("engagement: 1 posts read; impressions 50, reach 40, comments 2\n"
+                      "best post: story:beta:S (17900000000000001) at 1h, engagement 2", text)
+        # A failed check is no publishing failure.
+        self.assertFalse(any("results.failures" in t for t in self.tg.delivered()))
 
     def test_report_without_host_data_and_bad_job(self):
         ltmtest.publish(self.broker, "scheduler", "ltm/jobs/report",

@@ -58,6 +58,23 @@ class TestFailures(NotifierCase):
         self.assertFalse(any("results.failures" in t for t in self.tg.delivered()))
 
 
+    def test_failed_engagement_checks_alert_on_their_own(self):
+        from test_notifier_report import check
+        checks = [check("acme", "post:acme:%d" % i, 24, status="failed",
+                        error_class="permission") for i in range(4)]
+        self.assertEqual(ltmtest.publish_lines(self.broker, "poster", "ltm/results", checks), 0)
+        text = plain(self.wait_delivered(lambda t: "engagement.failures.acme" in t)[0])
+        self.assertIn("[WARNING] engagement.failures.acme: 4 consecutive engagement checks "
+                      "failed for account acme", text)
+        self.assertIn("(permission)", text)
+        ltmtest.publish(self.broker, "poster", "ltm/results",
+                        check("acme", "post:acme:9", 1, figures={"impressions": 1}))
+        resolved = plain(self.wait_delivered(lambda t: "RESOLVED" in t)[0])
+        self.assertIn("engagement.failures.acme", resolved)
+        self.assertFalse(any("results.failures" in t or "results.inactive" in t
+                             for t in self.tg.delivered()))
+
+
 class TestServices(NotifierCase):
     env = {"LTM_NOTIFY_FORGET_AFTER": "1h"}
 
