@@ -69,8 +69,11 @@ int checks_record(engine *e, const ledger_job *post_job, const ltm_result *r, in
     int rc = ledger_post_insert(e->l, &p);
     if (rc <= 0) /* recorded already (a repeated result): so are its checks */
         return rc;
-    if (!engagement_channel_readable(p.channel))
+    if (!engagement_channel_readable(p.channel)) {
+        ltm_info("no engagement checks: the channel has no figures to read", "job_id", p.job_id,
+                 "channel", p.channel);
         return LTM_OK;
+    }
     const engagement_ages *ages =
         p.kind == LTM_JOB_STORY ? &e->set.story_ages : &e->set.post_ages;
     for (int i = 0; i < ages->count; i++) {

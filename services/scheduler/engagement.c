@@ -104,11 +104,7 @@ int engagement_check_cost(const char *channel)
     return 1;
 }
 
-int engagement_channel_readable(const char *channel)
-{
-    return channel && *channel && strcmp(channel, "webhook") != 0;
-}
-
+/* The channels with a read stage; a webhook has none. */
 static int known_channel(const char *channel)
 {
     for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
@@ -116,6 +112,11 @@ static int known_channel(const char *channel)
             return 1;
     }
     return 0;
+}
+
+int engagement_channel_readable(const char *channel)
+{
+    return channel && known_channel(channel);
 }
 
 /* "linkedin=500/1d" */

@@ -54,7 +54,8 @@ const engagement_limit *engagement_budget_find(const engagement_budget *b, const
  * reposts), the others one call for all figures. */
 int engagement_check_cost(const char *channel);
 
-/* Whether a channel has figures to read at all (a webhook has none). */
+/* Whether a channel has figures to read: linkedin, instagram, rapidapi and
+ * sandbox (a webhook has none; an unknown name neither). */
 int engagement_channel_readable(const char *channel);
 
 /* The earliest instant >= now at which one more check of cost calls fits

@@ -121,6 +121,8 @@ static void costs(void **state)
     assert_true(engagement_channel_readable("sandbox"));
     assert_false(engagement_channel_readable("webhook"));
     assert_false(engagement_channel_readable(""));
+    assert_false(engagement_channel_readable("fake"));
+    assert_false(engagement_channel_readable(NULL));
 }
 
 static void budget_room(void **state)
