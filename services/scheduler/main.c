@@ -104,9 +104,12 @@ static int engagement_settings(const ltm_config *c, engine_settings *s, char *er
     /* A post must outlive its last check in the ledger. */
     int64_t retention = ltm_config_int(c, "LTM_LEDGER_RETENTION");
     int64_t oldest = s->post_ages.count ? s->post_ages.items[s->post_ages.count - 1].ms : 0;
-    if (retention > 0 && retention <= oldest + ENGAGEMENT_DAY_MS) {
+    if (s->story_ages.count && s->story_ages.items[s->story_ages.count - 1].ms > oldest)
+        oldest = s->story_ages.items[s->story_ages.count - 1].ms;
+    if (oldest > 0 && retention > 0 && retention <= oldest + ENGAGEMENT_DAY_MS) {
         snprintf(err, size, "setting LTM_LEDGER_RETENTION is too short: it must exceed the "
-                            "oldest of LTM_ENGAGEMENT_AGES by more than a day");
+                            "oldest of LTM_ENGAGEMENT_AGES and LTM_ENGAGEMENT_STORY_AGES by "
+                            "more than a day");
         return LTM_ECONFIG;
     }
     return LTM_OK;

@@ -173,7 +173,8 @@ class EngagementTest(unittest.TestCase):
                 ("LTM_ENGAGEMENT_AGES", "1h,soon", "1h,24h,7d"),
                 ("LTM_ENGAGEMENT_STORY_AGES", "1h,24h", "24 h"),
                 ("LTM_ENGAGEMENT_BUDGET", "linkedin=4/1d", "5 calls"),
-                ("LTM_ENGAGEMENT_BUDGET", "facebook=10/1h", "channels")):
+                ("LTM_ENGAGEMENT_BUDGET", "facebook=10/1h", "channels"),
+                ("LTM_LEDGER_RETENTION", "7d", "oldest of LTM_ENGAGEMENT_AGES")):
             code, out = run_once("scheduler", dict(base, **{name: value}))
             self.assertEqual(code, 78, out)
             self.assertIn(name, out)
