@@ -46,7 +46,9 @@ static void describe_post(engine *e, const ledger_job *job, const ltm_result *r,
     snprintf(p->channel, sizeof p->channel, "%s", r->channel);
     snprintf(p->remote_id, sizeof p->remote_id, "%s", r->remote_id);
     p->slot_ms = job->slot_ms;
-    p->published_ms = r->finished_ms > 0 ? r->finished_ms : now;
+    /* The worker's clock, but never ahead of ours: a check must not wait
+     * for a publication that has not happened yet by our clock. */
+    p->published_ms = r->finished_ms > 0 && r->finished_ms < now ? r->finished_ms : now;
     /* The slot as the account sees it, so ranking slots is a query. */
     const sched_account *a = sched_accounts_find(&e->accounts, job->account);
     sched_local local;

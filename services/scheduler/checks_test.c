@@ -315,6 +315,37 @@ static void story_ages_and_webhook(void **state)
     ledger_close(l);
 }
 
+/* A worker whose clock runs ahead does not push the checks later. */
+static void publication_time_never_ahead_of_the_scheduler(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T08:00:00Z");
+    assert_int_equal(engine_start(e, t0 - M), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    ltm_result r = {0};
+    r.job_id = (char *)POST;
+    r.kind = LTM_JOB_POST;
+    r.account = "acme";
+    r.attempt = 1;
+    r.status = LTM_RESULT_PUBLISHED;
+    r.final = 1;
+    r.channel = "instagram";
+    r.remote_id = "1789";
+    r.worker = "ltm-poster-1";
+    r.finished_ms = t0 + 2 * H;
+    assert_int_equal(engine_on_result(e, &r, t0 + 3 * S), 0);
+    ledger_post p;
+    assert_int_equal(ledger_post_get(l, POST, &p), 0);
+    assert_int_equal(p.published_ms, t0 + 3 * S);
+    expect_job(e, CHECK_1H, "waiting", 0, t0 + 3 * S + H);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 static void dispatched_when_due_with_the_post(void **state)
 {
     (void)state;
@@ -787,6 +818,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(checks_recorded_once_per_published_result, setup),
         cmocka_unit_test_setup(story_ages_and_webhook, setup),
+        cmocka_unit_test_setup(publication_time_never_ahead_of_the_scheduler, setup),
         cmocka_unit_test_setup(dispatched_when_due_with_the_post, setup),
         cmocka_unit_test_setup(late_checks_are_read_after_a_downtime, setup),
         cmocka_unit_test_setup(story_check_expires_after_24_hours, setup),
