@@ -2,6 +2,7 @@
 #define SCHED_ENGINE_H
 
 #include "accounts.h"
+#include "engagement.h"
 #include "ledger.h"
 #include "ltm/msg.h"
 
@@ -24,11 +25,19 @@ typedef struct {
     int64_t retention_ms;      /* final jobs older than this leave the ledger; 0: kept */
     int64_t dispatch_ahead_ms; /* slots are recorded this long before they are due and only
                                   published at the slot; 0: recorded at the slot */
+    /* Engagement checks (docs/scheduler.md#engagement-checks). */
+    engagement_ages post_ages, story_ages; /* when a published post / story is read */
+    engagement_budget budget;              /* API calls per window per source */
+    int64_t engagement_base_ms;            /* retry n of a check waits n x base */
+    int64_t quota_pause_ms;                /* source pause after a quota that names no time */
+    int recent_posts;                      /* posts shown in the status detail */
 } engine_settings;
 
 typedef struct {
     uint64_t dispatched, retries, results_counted, results_ignored, finals_published;
     uint64_t missed, skipped, lease_expired, ledger_errors, pruned;
+    /* engagement checks: attempts sent, final outcomes, budget deferrals */
+    uint64_t checks_dispatched, checks_read, checks_gone, checks_failed, checks_deferred;
 } engine_counters;
 
 /* Publishes json (taken over, freed by the callee) on topic, QoS 1, not

@@ -7,6 +7,8 @@
 #include "engine.h"
 #include "heap.h"
 
+#include <cjson/cJSON.h>
+
 #define REPORT_ACCOUNT UINT32_MAX
 
 typedef struct {
@@ -86,6 +88,32 @@ int engine_process_due(engine *e, const char *job_id, int64_t now_ms);
 /* Records a new job with its first attempt and queues it (inside a
  * transaction); nothing when the job id exists already. */
 int engine_dispatch_new(engine *e, ledger_job *j, int64_t now_ms);
+/* The retry policy after a counted failure of attempt j->attempt, and a
+ * job's end in failure (with the scheduler's final result when publish). */
+int engine_after_failure(engine *e, ledger_job *j, const char *error_class, const char *error,
+                         int retryable, int worker_final, int64_t retry_after_ms, int64_t now);
+int engine_fail_final(engine *e, ledger_job *j, const char *error_class, const char *why,
+                      int publish, int64_t now);
+void engine_set_state(ledger_job *j, const char *state, int64_t due_ms, const char *reason);
+
+/* Engagement checks (checks.c). */
+typedef struct {
+    ledger_post post;
+    int64_t age_ms;
+} check_target;
+/* After a counted published result of a post or story job: records the
+ * post and its checks (once: ids are keys). */
+int checks_record(engine *e, const ledger_job *post_job, const ltm_result *r, int64_t now);
+/* Before a check goes out: 1 with *target filled when it may, 0 when it
+ * was dealt with instead (ended, deferred, held back), <0 on error. */
+int checks_gate(engine *e, ledger_job *j, check_target *target, int64_t now);
+/* A counted result of a check. */
+int checks_apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now);
+/* ltmctl resume: lifts the account's blocked sources (inside a transaction). */
+int checks_resume(engine *e, const char *account, int64_t now);
+/* The "engagement" and "recent_posts" members of the status detail. */
+void checks_detail(engine *e, cJSON *detail, int64_t now);
+
 /* Publishes the scheduler's own final result for a job. */
 int engine_final_result(engine *e, const ledger_job *j, ltm_result_status status,
                         const char *error_class, const char *error, int64_t now_ms);

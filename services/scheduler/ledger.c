@@ -506,6 +506,8 @@ int ledger_disarm(ledger *l, int64_t sent_ms, int *deleted)
         " ON a.job_id = j.job_id AND a.attempt = 1"
         " WHERE j.state IN ('waiting','in_flight') AND j.due_ms > ?1"
         " AND j.state = 'in_flight' AND j.attempt = 1 AND j.origin IN ('schedule','system')"
+        /* Engagement checks (origin system too) are never armed. */
+        " AND j.kind <> 'engagement'"
         " AND a.dispatched_ms > ?1");
     if (st) {
         sqlite3_bind_int64(st, 1, sent_ms);
@@ -552,6 +554,152 @@ int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_m
     return run(l, st, "set pause");
 }
 
+int ledger_pause_read(ledger *l, const char *key, int *paused, int64_t *until_ms, char *reason,
+                      size_t reason_size, int64_t *updated_ms)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT paused, until_ms, reason, updated_ms FROM pauses"
+                                  " WHERE account = ?");
+    *paused = 0;
+    *until_ms = 0;
+    *updated_ms = 0;
+    if (reason_size)
+        reason[0] = '\0';
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *paused = sqlite3_column_int(st, 0);
+        *until_ms = sqlite3_column_int64(st, 1);
+        column_copy(st, 2, reason, reason_size);
+        *updated_ms = sqlite3_column_int64(st, 3);
+    }
+    release(l, st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LTM_OK : db_error(l, "read pause");
+}
+
+int ledger_pause_delete(ledger *l, const char *key)
+{
+    sqlite3_stmt *st = prepare(l, "DELETE FROM pauses WHERE account = ?");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, key);
+    return run(l, st, "delete pause");
+}
+
+int ledger_pauses_walk(ledger *l, const char *prefix,
+                       int (*each)(void *ctx, const char *key, int paused, int64_t until_ms,
+                                   const char *reason, int64_t updated_ms),
+                       void *ctx)
+{
+    /* A range on the key instead of LIKE: '_' in account names is a LIKE
+     * wildcard. */
+    sqlite3_stmt *st = prepare(l, "SELECT account, paused, until_ms, reason, updated_ms"
+                                  " FROM pauses WHERE account >= ?1 AND account < ?1 || x'ff'"
+                                  " ORDER BY account");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, prefix);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *reason = (const char *)sqlite3_column_text(st, 3);
+        stop = each(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+                    sqlite3_column_int64(st, 2), reason ? reason : "",
+                    sqlite3_column_int64(st, 4));
+    }
+    release(l, st);
+    if (stop)
+        return stop < 0 ? stop : LTM_OK;
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "walk pauses");
+}
+
+int ledger_check_dispatches(ledger *l, const char *account, const char *channel,
+                            int64_t since_ms, int max, int64_t **out, int *count)
+{
+    *out = NULL;
+    *count = 0;
+    /* A job's updated_ms is at least its last dispatch: jobs not touched
+     * within the window are skipped without looking at their attempts. */
+    sqlite3_stmt *st = prepare(l,
+        "SELECT a.dispatched_ms FROM jobs j JOIN checks c ON c.job_id = j.job_id"
+        " JOIN posts p ON p.job_id = c.post_job_id JOIN attempts a ON a.job_id = j.job_id"
+        " WHERE j.account = ?1 AND j.kind = 'engagement' AND j.updated_ms > ?3"
+        " AND p.channel = ?2 AND a.dispatched_ms > ?3 ORDER BY a.dispatched_ms LIMIT ?4");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, account);
+    bind_text(st, 2, channel);
+    sqlite3_bind_int64(st, 3, since_ms);
+    sqlite3_bind_int(st, 4, max);
+    int64_t *times = NULL;
+    int n = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            int64_t *grown = realloc(times, (size_t)(cap ? cap * 2 : 64) * sizeof *grown);
+            if (!grown) {
+                free(times);
+                release(l, st);
+                return LTM_ENOMEM;
+            }
+            times = grown;
+            cap = cap ? cap * 2 : 64;
+        }
+        times[n++] = sqlite3_column_int64(st, 0);
+    }
+    release(l, st);
+    if (rc != SQLITE_DONE) {
+        free(times);
+        return db_error(l, "check dispatches");
+    }
+    *out = times;
+    *count = n;
+    return LTM_OK;
+}
+
+int ledger_checks_end(ledger *l, const char *post_job_id, const char *state, const char *reason,
+                      int64_t now_ms, int *ended)
+{
+    *ended = 0;
+    sqlite3_stmt *st = prepare(l, "UPDATE jobs SET state = ?1, due_ms = 0, reason = ?2,"
+                                  " updated_ms = ?3 WHERE job_id IN"
+                                  " (SELECT job_id FROM checks WHERE post_job_id = ?4)"
+                                  " AND state IN ('waiting','in_flight','held')");
+    if (!st)
+        return LTM_EDB;
+    bind_text(st, 1, state);
+    bind_text(st, 2, reason);
+    sqlite3_bind_int64(st, 3, now_ms);
+    bind_text(st, 4, post_job_id);
+    int rc = run(l, st, "end checks");
+    if (rc == LTM_OK)
+        *ended = sqlite3_changes(l->db);
+    return rc;
+}
+
+int ledger_checks_waiting(ledger *l, int *out)
+{
+    int64_t n = 0;
+    /* The first two terms let SQLite use the partial index jobs_due
+     * instead of scanning every job each second. */
+    int rc = single_int64(l, prepare(l, "SELECT COUNT(*) FROM jobs WHERE state IN"
+                                        " ('waiting','in_flight') AND due_ms >= -9223372036854775807"
+                                        " AND state = 'waiting' AND kind = 'engagement'"),
+                          &n, "checks waiting");
+    *out = (int)n;
+    return rc == LTM_ENOTFOUND ? LTM_OK : rc;
+}
+
+int ledger_reading_count(ledger *l, const char *post_job_id, int *out)
+{
+    sqlite3_stmt *st = prepare(l, "SELECT COUNT(*) FROM readings WHERE post_job_id = ?");
+    int64_t n = 0;
+    if (st)
+        bind_text(st, 1, post_job_id);
+    int rc = single_int64(l, st, &n, "reading count");
+    *out = (int)n;
+    return rc == LTM_ENOTFOUND ? LTM_OK : rc;
+}
+
 int ledger_active_counts(ledger *l, int *waiting, int *retries, int *in_flight, int *held)
 {
     sqlite3_stmt *st = prepare(l, "SELECT state, attempt > 0, COUNT(*) FROM jobs WHERE state IN"
@@ -592,6 +740,16 @@ int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted)
         rc = run(l, prepare(l, "DELETE FROM attempts WHERE job_id IN prune"), "prune attempts");
     if (!rc)
         rc = run(l, prepare(l, "DELETE FROM results WHERE job_id IN prune"), "prune results");
+    /* A pruned post leaves with its readings; a pruned check with its row.
+     * LTM_LEDGER_RETENTION is longer than the oldest age (main.c), so no
+     * post leaves while one of its checks is still due. */
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM readings WHERE post_job_id IN prune"),
+                 "prune readings");
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM posts WHERE job_id IN prune"), "prune posts");
+    if (!rc)
+        rc = run(l, prepare(l, "DELETE FROM checks WHERE job_id IN prune"), "prune checks");
     if (!rc)
         rc = run(l, prepare(l, "DELETE FROM jobs WHERE job_id IN prune"), "prune jobs");
     if (!rc)

@@ -87,9 +87,10 @@ int ledger_meta_set_int(ledger *l, const char *key, int64_t value);
  * without a checkpoint): a process crash keeps it, a power loss may not. */
 int ledger_meta_set_int_nosync(ledger *l, const char *key, int64_t value);
 
-/* Deletes the jobs of slots (origin schedule or system) in flight with
- * their first attempt dispatched after sent_ms, with that attempt: armed
- * ahead of their slot and never handed to MQTT. *deleted gets their number. */
+/* Deletes the jobs of slots (origin schedule or system, not engagement
+ * checks) in flight with their first attempt dispatched after sent_ms, with
+ * that attempt: armed ahead of their slot and never handed to MQTT.
+ * *deleted gets their number. */
 int ledger_disarm(ledger *l, int64_t sent_ms, int *deleted);
 
 /* Operator pause of an account (persisted), and rate-limit pause. */
@@ -97,12 +98,39 @@ int ledger_pause_get(ledger *l, const char *account, int *paused, int64_t *until
 int ledger_pause_set(ledger *l, const char *account, int paused, int64_t until_ms,
                      const char *reason, int64_t now_ms);
 
+/* The same with the reason and when it was last set; reason "" when
+ * none. Keys other than account names hold pauses of other things: the
+ * engagement checks of a source are paused under "engagement:<channel>:<account>". */
+int ledger_pause_read(ledger *l, const char *key, int *paused, int64_t *until_ms, char *reason,
+                      size_t reason_size, int64_t *updated_ms);
+int ledger_pause_delete(ledger *l, const char *key);
+/* Calls each for every pause whose key starts with prefix, in key order. A
+ * nonzero return from each stops the walk (negative: returned). */
+int ledger_pauses_walk(ledger *l, const char *prefix,
+                       int (*each)(void *ctx, const char *key, int paused, int64_t until_ms,
+                                   const char *reason, int64_t updated_ms),
+                       void *ctx);
+
+/* Dispatch instants (ascending, at most max) of the attempts of engagement
+ * checks of the account's posts on channel dispatched after since_ms: what
+ * the source's call budget has spent. Caller frees *out. */
+int ledger_check_dispatches(ledger *l, const char *account, const char *channel,
+                            int64_t since_ms, int max, int64_t **out, int *count);
+/* Ends the active checks of a post (state, reason, no due time); *ended
+ * gets their number. */
+int ledger_checks_end(ledger *l, const char *post_job_id, const char *state, const char *reason,
+                      int64_t now_ms, int *ended);
+/* Engagement checks waiting for their dispatch. */
+int ledger_checks_waiting(ledger *l, int *out);
+int ledger_reading_count(ledger *l, const char *post_job_id, int *out);
+
 /* Counts of active jobs: waiting for a first dispatch (--at jobs, rate-limit
  * holds), waiting for a retry, in flight, held by a pause. */
 int ledger_active_counts(ledger *l, int *waiting, int *retries, int *in_flight, int *held);
 
 /* Deletes up to max final jobs created before before_ms with their attempts
- * and results, and up to max results received before it. *deleted gets the
+ * and results (a post job with its post row and readings, a check with its
+ * check row), and up to max results received before it. *deleted gets the
  * number of jobs and results removed (max or more: call again). */
 int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted);
 

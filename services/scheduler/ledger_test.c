@@ -172,12 +172,16 @@ static void disarm_removes_only_armed_jobs_never_sent(void **state)
         {"post:acme:ondemand", LEDGER_IN_FLIGHT, "ltmctl", 1, 9000, 0},
         {"post:acme:retry", LEDGER_IN_FLIGHT, "schedule", 2, 9000, 0},
         {"post:acme:waiting", LEDGER_WAITING, "schedule", 1, 9000, 0},
+        /* An engagement check (origin system) is never armed: never disarmed. */
+        {"engagement:post:acme:x@1h", LEDGER_IN_FLIGHT, "system", 1, 9000, 0},
     };
     size_t n = sizeof cases / sizeof cases[0];
     for (size_t i = 0; i < n; i++) {
         ledger_job j = sample(cases[i].id, 9000);
         snprintf(j.state, sizeof j.state, "%s", cases[i].state);
         snprintf(j.origin, sizeof j.origin, "%s", cases[i].origin);
+        if (strncmp(cases[i].id, "engagement:", 11) == 0)
+            j.kind = LTM_JOB_ENGAGEMENT;
         j.attempt = cases[i].attempt;
         j.due_ms = cases[i].dispatched + 600000;
         assert_int_equal(ledger_job_insert(l, &j), 1);

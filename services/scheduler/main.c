@@ -45,6 +45,21 @@ static const ltm_setting settings[] = {
      "their instant; 0 records them at the instant"},
     {"LTM_LEDGER_RETENTION", LTM_SET_DURATION, "90d", 0, 0, 3650LL * 86400000, NULL,
      "finished jobs older than this are deleted from the ledger; 0 keeps them"},
+    {"LTM_ENGAGEMENT_AGES", LTM_SET_STRING, "1h,24h,7d", 0, 0, 0, NULL,
+     "ages after publication at which a post's figures are read, or off"},
+    {"LTM_ENGAGEMENT_STORY_AGES", LTM_SET_STRING, "1h,23h", 0, 0, 0, NULL,
+     "ages (each under 24h: story insights live 24 h) at which a story's figures are read, "
+     "or off"},
+    {"LTM_ENGAGEMENT_BUDGET", LTM_SET_STRING, "linkedin=500/1d,instagram=150/1h,rapidapi=100/1d",
+     0, 0, 0, NULL,
+     "API calls engagement checks may make per window per channel and account, "
+     "channel=calls/window,...; a channel not named is not limited; off: none is"},
+    {"LTM_RETRY_BASE_ENGAGEMENT", LTM_SET_DURATION, "5m", 0, 1, 86400000, NULL,
+     "retry n of an engagement check waits n x this"},
+    {"LTM_ENGAGEMENT_QUOTA_PAUSE", LTM_SET_DURATION, "1h", 0, 1000, 31LL * 86400000, NULL,
+     "pause of a source's engagement checks after an exhausted quota that names no time"},
+    {"LTM_STATUS_RECENT_POSTS", LTM_SET_INT, "10", 0, 0, 100, NULL,
+     "published posts shown with their latest figures in the status detail"},
 };
 
 typedef struct {
@@ -66,6 +81,40 @@ static int config_fail(ltm_service *svc, const char *text)
     return LTM_EXIT_CONFIG;
 }
 
+static int engagement_settings(const ltm_config *c, engine_settings *s, char *err, size_t size)
+{
+    char why[200];
+    const char *name = "LTM_ENGAGEMENT_AGES";
+    const char *text = ltm_config_str(c, name);
+    int rc = engagement_ages_parse(text, 0, &s->post_ages, why, sizeof why);
+    if (rc == LTM_OK) {
+        name = "LTM_ENGAGEMENT_STORY_AGES";
+        text = ltm_config_str(c, name);
+        rc = engagement_ages_parse(text, ENGAGEMENT_DAY_MS, &s->story_ages, why, sizeof why);
+    }
+    if (rc == LTM_OK) {
+        name = "LTM_ENGAGEMENT_BUDGET";
+        text = ltm_config_str(c, name);
+        rc = engagement_budget_parse(text, &s->budget, why, sizeof why);
+    }
+    if (rc != LTM_OK) {
+        snprintf(err, size, "setting %s=\"%.80s\" is malformed: expected %s", name, text, why);
+        return LTM_ECONFIG;
+    }
+    /* A post must outlive its last check in the ledger. */
+    int64_t retention = ltm_config_int(c, "LTM_LEDGER_RETENTION");
+    int64_t oldest = s->post_ages.count ? s->post_ages.items[s->post_ages.count - 1].ms : 0;
+    if (s->story_ages.count && s->story_ages.items[s->story_ages.count - 1].ms > oldest)
+        oldest = s->story_ages.items[s->story_ages.count - 1].ms;
+    if (oldest > 0 && retention > 0 && retention <= oldest + ENGAGEMENT_DAY_MS) {
+        snprintf(err, size, "setting LTM_LEDGER_RETENTION is too short: it must exceed the "
+                            "oldest of LTM_ENGAGEMENT_AGES and LTM_ENGAGEMENT_STORY_AGES by "
+                            "more than a day");
+        return LTM_ECONFIG;
+    }
+    return LTM_OK;
+}
+
 static int settings_of(const ltm_config *c, engine_settings *s, char *err, size_t size)
 {
     s->max_attempts = (int)ltm_config_int(c, "LTM_MAX_ATTEMPTS");
@@ -77,6 +126,11 @@ static int settings_of(const ltm_config *c, engine_settings *s, char *err, size_
     s->rate_limit_ms = ltm_config_int(c, "LTM_RATE_LIMIT_PAUSE");
     s->retention_ms = ltm_config_int(c, "LTM_LEDGER_RETENTION");
     s->dispatch_ahead_ms = ltm_config_int(c, "LTM_DISPATCH_AHEAD");
+    s->engagement_base_ms = ltm_config_int(c, "LTM_RETRY_BASE_ENGAGEMENT");
+    s->quota_pause_ms = ltm_config_int(c, "LTM_ENGAGEMENT_QUOTA_PAUSE");
+    s->recent_posts = (int)ltm_config_int(c, "LTM_STATUS_RECENT_POSTS");
+    if (engagement_settings(c, s, err, size) != LTM_OK)
+        return LTM_ECONFIG;
     const char *at = ltm_config_str(c, "LTM_DAILY_REPORT_AT");
     s->report_minute = strcmp(at, "off") == 0 ? -1 : ltm_time_parse_hhmm(at);
     if (s->report_minute < 0 && strcmp(at, "off") != 0) {

@@ -79,6 +79,8 @@ int engine_set_paused(engine *e, const char *account, int paused, int64_t now, c
         rc = ledger_pause_set(e->l, a->name, paused, until, paused ? "operator" : NULL, now);
     if (rc == LTM_OK && !paused)
         rc = ledger_release_held(e->l, a->name, now);
+    if (rc == LTM_OK && !paused)
+        rc = checks_resume(e, a->name, now);
     if (rc == LTM_OK && paused)
         rc = engine_cancel_armed(e, a->name, 1, 0, now);
     if (rc == LTM_OK)
@@ -125,7 +127,6 @@ static void add_next_due(engine *e, cJSON *o)
 
 char *engine_detail_json(engine *e, int64_t now)
 {
-    (void)now;
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
@@ -150,5 +151,6 @@ char *engine_detail_json(engine *e, int64_t now)
     cJSON_AddNumberToObject(o, "skipped", (double)e->c.skipped);
     cJSON_AddNumberToObject(o, "ledger_errors", (double)e->c.ledger_errors);
     cJSON_AddNumberToObject(o, "pruned", (double)e->c.pruned);
+    checks_detail(e, o, now);
     return ltm_json_finish(o);
 }

@@ -15,19 +15,21 @@
 
 static int64_t base_delay(const engine *e, ltm_job_kind kind)
 {
-    return kind == LTM_JOB_STORY ? e->set.story_base_ms
-           : kind == LTM_JOB_REPORT ? e->set.report_base_ms
-                                    : e->set.post_base_ms;
+    return kind == LTM_JOB_STORY        ? e->set.story_base_ms
+           : kind == LTM_JOB_REPORT     ? e->set.report_base_ms
+           : kind == LTM_JOB_ENGAGEMENT ? e->set.engagement_base_ms
+                                        : e->set.post_base_ms;
 }
 
 static const char *job_topic(ltm_job_kind kind)
 {
-    return kind == LTM_JOB_STORY ? "ltm/jobs/story"
-           : kind == LTM_JOB_REPORT ? "ltm/jobs/report"
-                                    : "ltm/jobs/post";
+    return kind == LTM_JOB_STORY        ? "ltm/jobs/story"
+           : kind == LTM_JOB_REPORT     ? "ltm/jobs/report"
+           : kind == LTM_JOB_ENGAGEMENT ? "ltm/jobs/engagement"
+                                        : "ltm/jobs/post";
 }
 
-static void set_state(ledger_job *j, const char *state, int64_t due_ms, const char *reason)
+void engine_set_state(ledger_job *j, const char *state, int64_t due_ms, const char *reason)
 {
     snprintf(j->state, sizeof j->state, "%s", state);
     j->due_ms = due_ms;
@@ -54,15 +56,29 @@ int engine_final_result(engine *e, const ledger_job *j, ltm_result_status status
     r.error = (char *)error;
     r.worker = e->client_id;
     r.finished_ms = now;
+    /* A check's result names its post: consumers refuse one without. */
+    ledger_post post;
+    int64_t age = 0;
+    if (j->kind == LTM_JOB_ENGAGEMENT) {
+        if (ledger_check_get(e->l, j->job_id, &post, &age) != LTM_OK) {
+            memset(&post, 0, sizeof post);
+            snprintf(post.job_id, sizeof post.job_id, "unknown");
+        }
+        r.post_job_id = post.job_id;
+        r.age_ms = age;
+        r.channel = post.channel[0] ? post.channel : NULL;
+        r.remote_id = post.remote_id[0] ? post.remote_id : NULL;
+    }
     e->c.finals_published++;
     return engine_queue(e, "ltm/results", ltm_result_encode(&r));
 }
 
-static int fail_final(engine *e, ledger_job *j, const char *error_class, const char *why,
+int engine_fail_final(engine *e, ledger_job *j, const char *error_class, const char *why,
                       int publish, int64_t now)
 {
-    set_state(j, "failed", 0, why);
+    engine_set_state(j, "failed", 0, why);
     int rc = ledger_job_update(e->l, j, now);
+    e->c.checks_failed += j->kind == LTM_JOB_ENGAGEMENT;
     ltm_warn("job failed for good", "job_id", j->job_id, "attempt", LTM_INT(j->attempt),
              "error_class", error_class, "reason", why);
     if (rc == LTM_OK && publish)
@@ -87,10 +103,11 @@ static int account_hold(engine *e, const ledger_job *j, int64_t *until_ms)
  * inserted with its first attempt in one go (the common case of a slot
  * that fires), unless its id exists: then it was dispatched before, by us
  * before a restart, and nothing is sent again. */
-static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
+static int send_attempt(engine *e, ledger_job *j, const check_target *t, int64_t now,
+                        int is_new)
 {
     j->attempt++;
-    set_state(j, LEDGER_IN_FLIGHT, now + e->set.lease_ms, NULL);
+    engine_set_state(j, LEDGER_IN_FLIGHT, now + e->set.lease_ms, NULL);
     int rc = is_new ? ledger_job_insert(e->l, j) : ledger_job_update(e->l, j, now);
     if (rc == 0 && is_new)
         return LTM_OK;
@@ -114,6 +131,15 @@ static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
     m.text = j->text;
     m.prompt = j->prompt;
     m.image_url = j->image_url;
+    if (t) {
+        m.post_job_id = (char *)t->post.job_id;
+        m.post_kind = t->post.kind;
+        m.channel = (char *)t->post.channel;
+        m.remote_id = (char *)t->post.remote_id;
+        m.published_ms = t->post.published_ms;
+        m.age_ms = t->age_ms;
+        e->c.checks_dispatched++;
+    }
     if (e->arming) /* counted and logged when it goes out */
         return engine_arm(e, j, job_topic(j->kind), ltm_job_encode(&m));
     e->c.dispatched++;
@@ -126,30 +152,37 @@ static int send_attempt(engine *e, ledger_job *j, int64_t now, int is_new)
 static int dispatch(engine *e, ledger_job *j, int64_t now)
 {
     if (j->kind != LTM_JOB_REPORT && !sched_accounts_find(&e->accounts, j->account))
-        return fail_final(e, j, "config", "the account is no longer in the accounts file", 1, now);
+        return engine_fail_final(e, j, "config", "the account is no longer in the accounts file", 1, now);
     int64_t until;
     if (account_hold(e, j, &until)) {
-        set_state(j, LEDGER_HELD, 0, "account paused");
+        engine_set_state(j, LEDGER_HELD, 0, "account paused");
         return ledger_job_update(e->l, j, now);
     }
-    if (until > now) {
-        set_state(j, LEDGER_WAITING, until, "account rate limited");
+    /* A check answers to its source's pauses and budget, not to the
+     * account's publishing rate limits. */
+    check_target target;
+    if (j->kind == LTM_JOB_ENGAGEMENT) {
+        int go = checks_gate(e, j, &target, now);
+        if (go <= 0)
+            return go;
+    } else if (until > now) {
+        engine_set_state(j, LEDGER_WAITING, until, "account rate limited");
         return ledger_job_update(e->l, j, now);
     }
     if (j->attempt >= MAX_ATTEMPT_NUMBER)
-        return fail_final(e, j, "rate_limited", "too many attempts held back by rate limits", 1,
+        return engine_fail_final(e, j, "rate_limited", "too many attempts held back by rate limits", 1,
                           now);
-    return send_attempt(e, j, now, 0);
+    return send_attempt(e, j, j->kind == LTM_JOB_ENGAGEMENT ? &target : NULL, now, 0);
 }
 
 int engine_dispatch_new(engine *e, ledger_job *j, int64_t now)
 {
-    return send_attempt(e, j, now, 1);
+    return send_attempt(e, j, NULL, now, 1);
 }
 
 /* A counted failure of attempt j->attempt: retry after n x base (or later
  * when the result asks for it), or end the job. */
-static int after_failure(engine *e, ledger_job *j, const char *error_class, const char *error,
+int engine_after_failure(engine *e, ledger_job *j, const char *error_class, const char *error,
                          int retryable, int worker_final, int64_t retry_after_ms, int64_t now)
 {
     j->failures++;
@@ -160,16 +193,16 @@ static int after_failure(engine *e, ledger_job *j, const char *error_class, cons
         if (retryable && !worker_final && j->failures >= j->max_attempts) {
             char last[256];
             snprintf(last, sizeof last, "%d attempts failed; last %.200s", j->failures, why);
-            return fail_final(e, j, error_class, last, 1, now);
+            return engine_fail_final(e, j, error_class, last, 1, now);
         }
         /* A worker that already said final has told everyone; repeating it
          * would count the failure twice. */
-        return fail_final(e, j, error_class, why, !worker_final, now);
+        return engine_fail_final(e, j, error_class, why, !worker_final, now);
     }
     int64_t due = now + (int64_t)j->failures * base_delay(e, j->kind);
     if (retry_after_ms > 0 && now + retry_after_ms > due)
         due = now + retry_after_ms;
-    set_state(j, LEDGER_WAITING, due, why);
+    engine_set_state(j, LEDGER_WAITING, due, why);
     ltm_info("retry scheduled", "job_id", j->job_id, "attempt", LTM_INT(j->attempt + 1),
              "in_ms", LTM_INT(due - now), "reason", why);
     return ledger_job_update(e->l, j, now);
@@ -184,7 +217,7 @@ static int expire_lease(engine *e, ledger_job *j, int64_t now)
     int rc = ledger_attempt_finish(e->l, j->job_id, j->attempt, "lease_expired", "lease_expired",
                                    error, now);
     ltm_warn("lease expired", "job_id", j->job_id, "attempt", LTM_INT(j->attempt));
-    return rc != LTM_OK ? rc : after_failure(e, j, "lease_expired", error, 1, 0, 0, now);
+    return rc != LTM_OK ? rc : engine_after_failure(e, j, "lease_expired", error, 1, 0, 0, now);
 }
 
 int engine_process_due(engine *e, const char *job_id, int64_t now)
@@ -206,7 +239,7 @@ static int rate_limited(engine *e, ledger_job *j, const ltm_result *r, int64_t n
     ledger_pause_get(e->l, j->account, &paused, &old_until);
     int rc = ledger_pause_set(e->l, j->account, paused, until > old_until ? until : old_until,
                               "rate limited", now);
-    set_state(j, LEDGER_WAITING, until, "account rate limited");
+    engine_set_state(j, LEDGER_WAITING, until, "account rate limited");
     ltm_warn("account rate limited: dispatches paused", "job_id", j->job_id, "account",
              j->account, "for_ms", LTM_INT(until - now));
     if (rc == LTM_OK)
@@ -217,14 +250,21 @@ static int rate_limited(engine *e, ledger_job *j, const ltm_result *r, int64_t n
 /* Applies a counted result to an active job. */
 static int apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
 {
+    if (j->kind == LTM_JOB_ENGAGEMENT)
+        return checks_apply(e, j, r, now);
+    int rc;
     switch (r->status) {
     case LTM_RESULT_PUBLISHED:
     case LTM_RESULT_DUPLICATE:
-        set_state(j, r->status == LTM_RESULT_PUBLISHED ? "published" : "duplicate", 0,
+        engine_set_state(j, r->status == LTM_RESULT_PUBLISHED ? "published" : "duplicate", 0,
                   r->status == LTM_RESULT_DUPLICATE ? "the channel already had this text" : NULL);
-        return ledger_job_update(e->l, j, now);
+        rc = ledger_job_update(e->l, j, now);
+        if (rc == LTM_OK && r->status == LTM_RESULT_PUBLISHED &&
+            (j->kind == LTM_JOB_POST || j->kind == LTM_JOB_STORY))
+            rc = checks_record(e, j, r, now);
+        return rc;
     case LTM_RESULT_UNCONFIRMED:
-        set_state(j, "unconfirmed", 0, "sent, never confirmed by the channel: not retried");
+        engine_set_state(j, "unconfirmed", 0, "sent, never confirmed by the channel: not retried");
         if (ledger_job_update(e->l, j, now) != LTM_OK)
             return LTM_EDB;
         return r->final ? LTM_OK
@@ -237,7 +277,7 @@ static int apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
     if (r->status == LTM_RESULT_FAILED && r->retryable && !r->final &&
         strcmp(cls, "rate_limited") == 0 && j->kind != LTM_JOB_REPORT)
         return rate_limited(e, j, r, now);
-    return after_failure(e, j, cls, r->error, r->status == LTM_RESULT_FAILED && r->retryable,
+    return engine_after_failure(e, j, cls, r->error, r->status == LTM_RESULT_FAILED && r->retryable,
                          r->final, r->retry_after_ms, now);
 }
 
@@ -249,7 +289,9 @@ static int classify(engine *e, ledger_job *j, const ltm_result *r, const char **
 {
     char outcome[32] = "";
     int rc = ledger_attempt_outcome(e->l, j->job_id, r->attempt, outcome, sizeof outcome);
-    int success = r->status == LTM_RESULT_PUBLISHED || r->status == LTM_RESULT_DUPLICATE;
+    /* For a check, figures read (or the post found gone) are its success. */
+    int success = r->status == LTM_RESULT_PUBLISHED || r->status == LTM_RESULT_DUPLICATE ||
+                  r->status == LTM_RESULT_READ || r->status == LTM_RESULT_GONE;
     if (rc == LTM_ENOTFOUND) {
         *note = "no such attempt";
         return 0;
@@ -262,7 +304,8 @@ static int classify(engine *e, ledger_job *j, const ltm_result *r, const char **
         return 0;
     }
     if (!is_active(j)) {
-        *note = success ? "late: published after the job had ended (check the channel)"
+        *note = r->status == LTM_RESULT_PUBLISHED || r->status == LTM_RESULT_DUPLICATE
+                    ? "late: published after the job had ended (check the channel)"
                         : "late: the job had already ended";
         return 0;
     }
