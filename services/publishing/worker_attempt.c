@@ -82,11 +82,10 @@ static void publish_result(attempt *a, int attempt_no, const ltm_outcome *o)
     r.remote_id = o->remote_id[0] ? (char *)o->remote_id : NULL;
     r.channel = (char *)ltm_channel_type_name(channel_type(a));
     if (a->job.kind == LTM_JOB_ENGAGEMENT) {
-        /* The post read; a check refused before any channel was chosen
-         * still names the channel the post was published on. */
+        /* The post read, on the channel it was published on (the only one
+         * a read can use: a check refused for a changed channel says so). */
         r.remote_id = a->job.remote_id;
-        if (!a->task.channel && a->w->live)
-            r.channel = a->job.channel;
+        r.channel = a->job.channel;
         r.post_job_id = a->job.post_job_id;
         r.age_ms = a->job.age_ms;
         r.has_figures = o->status == LTM_RESULT_READ;
