@@ -306,8 +306,8 @@ static void linkedin_share_stats(void **state)
     free(b);
     const char *bad[] = {"not json", "{\"paging\":{}}",
                          "{\"elements\":[{\"share\":\"urn:li:share:1\"}]}",
-                         "{\"elements\":[{\"share\":\"urn:li:share:1\",\"totalShareStatistics\":"
-                         "{\"impressionCount\":5}}]}"};
+                         ("{\"elements\":[{\"share\":\"urn:li:share:1\",\"totalShareStatistics\":"
+                          "{\"impressionCount\":5}}]}")};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         reason[0] = '\0';
         assert_int_equal(ltm_linkedin_share_stats_parse(bad[i], strlen(bad[i]), "urn:li:share:1",
