@@ -348,6 +348,11 @@ class SandboxModeTest(EngagementCase):
             (m.payload.get("detail") or {}).get("read") == 1,
             topic="ltm/status/poster/t1", timeout=10)
         self.assertEqual(status.payload["detail"]["gone"], 0)
+        metrics = self.watch.wait_for(
+            lambda m: isinstance(m.payload, dict) and "read" in m.payload.get("operations", {}),
+            topic="ltm/metrics/poster", timeout=10)
+        self.assertEqual(metrics.payload["operations"]["read"]["count"], 1)
+        self.assertEqual(metrics.payload["operations"]["read"]["errors"], 0)
 
 
 if __name__ == "__main__":
