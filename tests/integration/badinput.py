@@ -283,7 +283,8 @@ def _resolve(root, rel, expr, text):
     pattern = m.group(1)
     if _service_of(rel) != "publishing":
         return [(_service_of(rel), pattern.replace("%s", "+"))]
-    # The worker's "$share/%s/ltm/jobs/%s": group and kind from each binary's main.c.
+    # The worker's "$share/%s/ltm/jobs/%s": group and kind from each binary's main.c,
+    # and the engagement checks of a worker that reads figures (.reads_figures = 1).
     out = []
     for svc in os.listdir(os.path.join(root, "services")):
         main = os.path.join(root, "services", svc, "main.c")
@@ -294,6 +295,8 @@ def _resolve(root, rel, expr, text):
         w = re.search(r'\.kind\s*=\s*LTM_JOB_(\w+)\s*,\s*\.share_group\s*=\s*"([^"]+)"', src)
         if w and "ltm_worker_run" in src:
             out.append((svc, pattern % (w.group(2), w.group(1).lower())))
+            if re.search(r"\.reads_figures\s*=\s*1\b", src):
+                out.append((svc, pattern % (w.group(2), "engagement")))
     if not out:
         raise AssertionError("%s: no worker binary found for %s" % (rel, pattern))
     return out
@@ -416,6 +419,11 @@ def _dump(obj):
 
 JOB = {"job_id": "post:demo:bad-input", "kind": "post", "account": "demo", "attempt": 1,
        "max_attempts": 3, "slot": NOW, "dispatched_at": NOW, "lease_ms": 600000, "text": "x"}
+ENGAGEMENT = {"job_id": "engagement:post:demo:bad-input@3600000", "kind": "engagement",
+              "account": "demo", "attempt": 1, "max_attempts": 3, "slot": NOW,
+              "dispatched_at": NOW, "lease_ms": 600000, "post_job_id": "post:demo:bad-input",
+              "post_kind": "post", "channel": "sandbox", "remote_id": "sandbox:post:demo:bad-input",
+              "published_at": NOW, "age_ms": 3600000}
 RESULT = {"job_id": "post:demo:bad-input", "kind": "post", "account": "demo", "attempt": 1,
           "status": "failed", "retryable": True, "final": False, "error_class": "network",
           "error": "x", "finished_at": NOW}
@@ -439,6 +447,12 @@ SHAPES = {
         required=("job_id", "kind", "account", "attempt", "slot", "dispatched_at"),
         wrong={"attempt": 1.5, "max_attempts": "3", "dispatched_at": "now", "image_url": {}},
         unknown={"kind": ("tweet", "post")}, long="prompt"),
+    "ltm/jobs/engagement": dict(
+        template=ENGAGEMENT,
+        required=("job_id", "kind", "account", "attempt", "slot", "dispatched_at", "post_job_id",
+                  "post_kind", "channel", "remote_id", "published_at", "age_ms"),
+        wrong={"age_ms": "1h", "published_at": 5, "remote_id": 7, "post_kind": "report"},
+        unknown={"kind": ("tweet",)}, long="remote_id"),
     "ltm/jobs/report": dict(
         template={k: v for k, v in dict(JOB, job_id="report:2026-12-03", kind="report").items()
                   if k != "account"},

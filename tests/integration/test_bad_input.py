@@ -63,6 +63,7 @@ FLOODS = {
     "ltm/jobs/post": "scheduler",
     "ltm/jobs/story": "scheduler",
     "ltm/jobs/report": "scheduler",
+    "ltm/jobs/engagement": "scheduler",
     "ltm/results": "poster",
     "ltm/commands/scheduler": "ltmctl",
     "ltm/alerts": "sysmonitor",
