@@ -79,7 +79,7 @@ char *ltm_sandbox_record(const ltm_job *job, int64_t now_ms);
 
 /* ---- engagement read-back (issue 15): Instagram insights, RapidAPI stats -- */
 
-/* The read stages of Instagram (channel_instagram_insights.c) and RapidAPI. */
+/* The Instagram read stage (channel_instagram_insights.c). */
 void ltm_instagram_read(ltm_task *t);
 
 /* Instagram media insights asked for a post or a story, in this order; bit i

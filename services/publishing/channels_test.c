@@ -338,10 +338,69 @@ static void instagram_unsupported_metric(void **state)
     assert_int_equal(ltm_instagram_unsupported_metric("nope", 4, LTM_JOB_POST, 0), -1);
 }
 
+static void rapidapi_stats_url_and_figures(void **state)
+{
+    (void)state;
+    ltm_channel ch = {.type = LTM_CHANNEL_RAPIDAPI, .host = "li-data.p.rapidapi.com"};
+    assert_null(ltm_rapidapi_stats_url(&ch, NULL, "urn:li:share:7"));
+    ch.stats_path = "/get-post?urn={id}&full=1";
+    char *url = ltm_rapidapi_stats_url(&ch, NULL, "urn:li:share:7");
+    assert_string_equal(url, "https://li-data.p.rapidapi.com/get-post?urn=urn%3Ali%3Ashare%3A7&full=1");
+    free(url);
+    url = ltm_rapidapi_stats_url(&ch, "http://127.0.0.1:9", "a b/c");
+    assert_string_equal(url, "http://127.0.0.1:9/get-post?urn=a%20b%2Fc&full=1");
+    free(url);
+
+    ch.stats_fields[2] = "data.totalReactionCount";
+    ch.stats_fields[3] = "data.commentsCount";
+    ch.stats_fields[4] = "data.reposts.0.count";
+    ch.stats_fields[5] = "data.saves";
+    const char *body = "{\"success\":true,\"data\":{\"totalReactionCount\":57,\"commentsCount\":"
+                       "\"6\",\"reposts\":[{\"count\":2}],\"saves\":null,\"likeCount\":40}}";
+    ltm_figures f;
+    int found;
+    char why[300];
+    assert_int_equal(ltm_rapidapi_stats_parse(&ch, body, strlen(body), &f, &found, why, sizeof why),
+                     LTM_OK);
+    assert_int_equal(found, 3);
+    assert_int_equal(f.reactions, 57);
+    assert_int_equal(f.comments, 6); /* digits in a string count */
+    assert_int_equal(f.shares, 2);
+    assert_int_equal(f.saves, -1); /* null: not given */
+    assert_int_equal(f.impressions, -1);
+    assert_int_equal(f.reach, -1);
+    const char *bad[] = {
+        "<html>",
+        "{\"data\":{\"totalReactionCount\":-1}}",
+        "{\"data\":{\"totalReactionCount\":\"12k\"}}",
+        "{\"data\":{\"commentsCount\":{\"n\":1}}}",
+        "{\"data\":{\"commentsCount\":2.5}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        assert_int_equal(ltm_rapidapi_stats_parse(&ch, bad[i], strlen(bad[i]), &f, &found, why,
+                                                  sizeof why), LTM_EINVAL);
+        assert_int_equal(found, 0);
+        assert_true(why[0] != '\0');
+    }
+    /* Paths that lead nowhere are absent, not errors. */
+    const char *elsewhere = "{\"data\":[1,2],\"items\":{}}";
+    assert_int_equal(ltm_rapidapi_stats_parse(&ch, elsewhere, strlen(elsewhere), &f, &found, why,
+                                              sizeof why), LTM_OK);
+    assert_int_equal(found, 0);
+    ch.stats_fields[2] = "items.1.n";
+    const char *list = "{\"items\":[{\"n\":1},{\"n\":9}]}";
+    assert_int_equal(ltm_rapidapi_stats_parse(&ch, list, strlen(list), &f, &found, why, sizeof why),
+                     LTM_OK);
+    assert_int_equal(f.reactions, 9);
+}
+
 static void read_stages(void **state)
 {
     (void)state;
     assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_INSTAGRAM)->read);
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_RAPIDAPI)->read);
+    assert_null(ltm_channel_ops_of(LTM_CHANNEL_WEBHOOK)->read);
 }
 
 int main(void)
@@ -360,6 +419,7 @@ int main(void)
         cmocka_unit_test(instagram_insights_of_a_post_and_a_story),
         cmocka_unit_test(instagram_insights_malformed),
         cmocka_unit_test(instagram_unsupported_metric),
+        cmocka_unit_test(rapidapi_stats_url_and_figures),
         cmocka_unit_test(read_stages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

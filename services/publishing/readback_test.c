@@ -270,6 +270,50 @@ static void instagram_errors_end_the_stage(void **state)
     rig_free(r);
 }
 
+static void rapidapi_reads_the_named_counts(void **state)
+{
+    (void)state;
+    const int status[] = {200, 429};
+    const char *bodies[] = {"{\"data\":{\"totalReactionCount\":12,\"commentsCount\":3}}",
+                            "{\"message\":\"You have exceeded the MONTHLY quota for Requests on "
+                            "your current plan, BASIC.\"}"};
+    rig *r = rig_new("", 2, status, NULL, bodies);
+    r->ch.type = LTM_CHANNEL_RAPIDAPI;
+    r->ch.token = "ra-read-key";
+    r->ch.host = "li-data.p.rapidapi.com";
+    r->ch.stats_path = "/get-post?urn={id}";
+    r->ch.stats_fields[2] = "data.totalReactionCount";
+    r->ch.stats_fields[3] = "data.commentsCount";
+    r->job.remote_id = "urn:li:share:7";
+    const ltm_channel_ops *ops = ltm_channel_ops_of(LTM_CHANNEL_RAPIDAPI);
+    run_read(&r->t, ops->read);
+    assert_int_equal(r->t.outcome.status, LTM_RESULT_READ);
+    assert_int_equal(r->t.outcome.figures.reactions, 12);
+    assert_int_equal(r->t.outcome.figures.comments, 3);
+    assert_int_equal(r->t.outcome.figures.impressions, -1);
+    const char *q = r->s.requests[0];
+    assert_non_null(strstr(q, "GET /get-post?urn=urn%3Ali%3Ashare%3A7 HTTP/1.1\r\n"));
+    assert_non_null(strstr(q, "X-RapidAPI-Key: ra-read-key\r\n"));
+    assert_non_null(strstr(q, "X-RapidAPI-Host: li-data.p.rapidapi.com\r\n"));
+    ltm_task_reset_stage(&r->t);
+    run_read(&r->t, ops->read);
+    assert_string_equal(r->t.outcome.error_class, "quota");
+    ltm_task_reset_stage(&r->t);
+    /* Our stand-in id, or no stats request: a plain config failure, no call. */
+    r->job.remote_id = "rapidapi:post:acme:2026-12-01T12:00:00Z";
+    run_read(&r->t, ops->read);
+    assert_string_equal(r->t.outcome.error_class, "config");
+    r->ch.stats_path = NULL;
+    r->job.remote_id = "urn:li:share:7";
+    run_read(&r->t, ops->read);
+    assert_string_equal(r->t.outcome.error_class, "config");
+    assert_int_equal(r->t.outcome.retryable, 0);
+    assert_string_equal(r->t.outcome.error, "account acme's rapidapi channel names no stats_path: "
+                                            "figures are not read");
+    assert_int_equal(r->s.served, 2);
+    rig_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +321,7 @@ int main(void)
         cmocka_unit_test(instagram_story_metrics_and_expiry),
         cmocka_unit_test(instagram_deleted_media_is_confirmed),
         cmocka_unit_test(instagram_errors_end_the_stage),
+        cmocka_unit_test(rapidapi_reads_the_named_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
