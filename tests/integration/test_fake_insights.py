@@ -13,6 +13,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fakes"))
 
 from instagram import VERSION, FakeInstagram  # noqa: E402
+from rapidapi import FakeRapidAPI  # noqa: E402
 
 MEDIA, STORY = "18000000000000007", "18000000000000009"
 POST_METRICS = "views,reach,likes,comments,shares,saved"
@@ -120,6 +121,38 @@ class FakeInstagramInsightsTest(unittest.TestCase):
         problems = " ".join(self.ig.problems)
         self.assertIn("Bearer <other>", problems)
         self.assertIn("token in the URL", problems)
+
+
+class FakeRapidAPIStatsTest(unittest.TestCase):
+    def setUp(self):
+        self.ra = FakeRapidAPI(key="ra-key", host="li-data.p.rapidapi.com")
+        self.addCleanup(self.ra.close)
+
+    def stats(self, post_id, key="ra-key"):
+        status, _, body = get("%s/get-post?urn=%s" % (self.ra.url, urllib.request.quote(post_id, "")),
+                              {"X-RapidAPI-Key": key, "X-RapidAPI-Host": "li-data.p.rapidapi.com"})
+        return status, json.loads(body) if body.startswith("{") else body
+
+    def test_counts_per_call_then_removed(self):
+        self.ra.stats("urn:li:share:7", {"totalReactionCount": 5, "commentsCount": 1},
+                      {"totalReactionCount": 9, "commentsCount": 2})
+        status, body = self.stats("urn:li:share:7")
+        self.assertEqual((status, body["data"]["totalReactionCount"], body["data"]["urn"]),
+                         (200, 5, "urn:li:share:7"))
+        self.assertEqual(self.stats("urn:li:share:7")[1]["data"]["commentsCount"], 2)
+        self.assertEqual(self.stats("urn:li:share:7")[1]["data"]["commentsCount"], 2)
+        self.ra.remove_post("urn:li:share:7")
+        self.assertEqual(self.stats("urn:li:share:7")[0], 404)
+        self.assertEqual(self.ra.problems, [])
+
+    def test_scripted_limits_and_key(self):
+        self.ra.stats("rp-1", {"totalReactionCount": 1})
+        self.ra.script("stats", self.ra.rate_limit(), self.ra.monthly_quota(), self.ra.malformed())
+        self.assertIn("rate limit per second", self.stats("rp-1")[1]["message"])
+        self.assertIn("MONTHLY quota", self.stats("rp-1")[1]["message"])
+        self.assertTrue(self.stats("rp-1")[1].startswith("<html>"))
+        self.assertEqual(self.stats("rp-1", key="wrong")[0], 401)
+        self.assertIn("X-RapidAPI-Key missing or wrong", " ".join(self.ra.problems))
 
 
 if __name__ == "__main__":
