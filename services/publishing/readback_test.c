@@ -174,9 +174,9 @@ static void instagram_refused_metric_is_left_out(void **state)
 {
     (void)state;
     const int status[] = {400, 200};
-    const char *bodies[] = {"{\"error\":{\"message\":\"(#100) The metric shares is not supported "
-                            "for this media type\",\"type\":\"OAuthException\",\"code\":100}}",
-                            POST_FIGURES};
+    const char *refused = "{\"error\":{\"message\":\"(#100) The metric shares is not supported "
+                          "for this media type\",\"type\":\"OAuthException\",\"code\":100}}";
+    const char *bodies[] = {refused, POST_FIGURES};
     rig *r = rig_new("/v22.0", 2, status, NULL, bodies);
     run_read(&r->t, ltm_instagram_read);
     assert_int_equal(r->t.outcome.status, LTM_RESULT_READ);
@@ -198,8 +198,9 @@ static void instagram_story_metrics_and_expiry(void **state)
 {
     (void)state;
     const int status[] = {200};
-    const char *bodies[] = {"{\"data\":[{\"name\":\"views\",\"total_value\":{\"value\":90}},"
-                            "{\"name\":\"replies\",\"values\":[{\"value\":2}]}]}"};
+    const char *story = "{\"data\":[{\"name\":\"views\",\"total_value\":{\"value\":90}},"
+                        "{\"name\":\"replies\",\"values\":[{\"value\":2}]}]}";
+    const char *bodies[] = {story};
     rig *r = rig_new("/v22.0", 1, status, NULL, bodies);
     r->job.post_kind = LTM_JOB_STORY;
     run_read(&r->t, ltm_instagram_read);
@@ -249,8 +250,9 @@ static void instagram_errors_end_the_stage(void **state)
     (void)state;
     const int status[] = {400, 200, 200};
     const char *headers[] = {"X-App-Usage: {\"call_count\":100,\"total_time\":9}\r\n", NULL, NULL};
-    const char *bodies[] = {"{\"error\":{\"message\":\"Application request limit reached\","
-                            "\"type\":\"OAuthException\",\"code\":4}}",
+    const char *throttled = "{\"error\":{\"message\":\"Application request limit reached\","
+                            "\"type\":\"OAuthException\",\"code\":4}}";
+    const char *bodies[] = {throttled,
                             "{\"data\":[{\"name\":\"views\",\"values\":[{\"value\":\"many\"}]}]}",
                             "{\"data\":[]}"};
     rig *r = rig_new("/v22.0", 3, status, headers, bodies);
@@ -274,9 +276,10 @@ static void rapidapi_reads_the_named_counts(void **state)
 {
     (void)state;
     const int status[] = {200, 429};
+    const char *monthly = "{\"message\":\"You have exceeded the MONTHLY quota for Requests on "
+                          "your current plan, BASIC.\"}";
     const char *bodies[] = {"{\"data\":{\"totalReactionCount\":12,\"commentsCount\":3}}",
-                            "{\"message\":\"You have exceeded the MONTHLY quota for Requests on "
-                            "your current plan, BASIC.\"}"};
+                            monthly};
     rig *r = rig_new("", 2, status, NULL, bodies);
     r->ch.type = LTM_CHANNEL_RAPIDAPI;
     r->ch.token = "ra-read-key";
