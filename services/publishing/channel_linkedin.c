@@ -1,8 +1,10 @@
-/* The LinkedIn channel: the Posts API request, its answer, publish and verify. */
+/* The LinkedIn channel: the Posts API request, its answer, publish and verify;
+ * the analytics endpoints for engagement reads. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/json.h"
 #include "publishing/text_rules.h"
+#include "ltm/timeutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,4 +300,251 @@ static void linkedin_verify(ltm_task *t)
     ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 4u << 20, on_recent);
 }
 
-const ltm_channel_ops ltm_linkedin_ops = {LTM_CHANNEL_LINKEDIN, linkedin_publish, linkedin_verify, NULL};
+/* ---- figures: memberCreatorPostAnalytics, organizationalEntityShareStatistics ---- */
+
+/* A post URN's kind: the analytics calls name shares and ugcPosts apart. */
+static const char *urn_kind(const char *urn)
+{
+    if (strncmp(urn, "urn:li:share:", 13) == 0 && urn[13])
+        return "share";
+    if (strncmp(urn, "urn:li:ugcPost:", 15) == 0 && urn[15])
+        return "ugc";
+    return NULL;
+}
+
+char *ltm_linkedin_member_stats_url(const char *base, const char *post_urn, const char *query_type)
+{
+    const char *kind = urn_kind(post_urn);
+    char *urn = kind ? ltm_url_encode(post_urn) : NULL;
+    char *url = NULL;
+    /* entity is a Rest.li union: its parentheses and colon stay as they
+     * are, the URN inside is percent-encoded. */
+    if (urn && asprintf(&url, "%s/rest/memberCreatorPostAnalytics?q=entity&entity=(%s:%s)"
+                              "&queryType=%s&aggregation=TOTAL",
+                        base, kind, urn, query_type) < 0)
+        url = NULL;
+    free(urn);
+    return url;
+}
+
+char *ltm_linkedin_share_stats_url(const char *base, const char *org_urn, const char *post_urn)
+{
+    const char *kind = urn_kind(post_urn);
+    char *org = kind ? ltm_url_encode(org_urn) : NULL;
+    char *urn = org ? ltm_url_encode(post_urn) : NULL;
+    char *url = NULL;
+    if (urn && asprintf(&url, "%s/rest/organizationalEntityShareStatistics?q=organizationalEntity"
+                              "&organizationalEntity=%s&%s=List(%s)",
+                        base, org, strcmp(kind, "share") == 0 ? "shares" : "ugcPosts", urn) < 0)
+        url = NULL;
+    free(org);
+    free(urn);
+    return url;
+}
+
+static int whole_count(const cJSON *n, int64_t *out)
+{
+    if (!cJSON_IsNumber(n) || n->valuedouble != (double)(int64_t)n->valuedouble ||
+        n->valuedouble > 9e15 || n->valuedouble < -9e15)
+        return 0;
+    *out = (int64_t)n->valuedouble;
+    return 1;
+}
+
+/* metricType: "IMPRESSION", or {"com.linkedin....CreatorPostAnalyticsMetricTypeV1": "IMPRESSION"}. */
+static const char *metric_name(const cJSON *m)
+{
+    if (cJSON_IsString(m))
+        return m->valuestring;
+    if (cJSON_IsObject(m) && m->child && !m->child->next && cJSON_IsString(m->child))
+        return m->child->valuestring;
+    return NULL;
+}
+
+int ltm_linkedin_member_stat_parse(const char *body, size_t len, const char *query_type,
+                                   int64_t *count, char *reason, size_t reason_size)
+{
+    *count = -1;
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *elements = cJSON_GetObjectItemCaseSensitive(root, "elements");
+    int rc = LTM_OK;
+    int64_t total = 0;
+    size_t n = 0;
+    const cJSON *e;
+    if (!cJSON_IsArray(elements)) {
+        snprintf(reason, reason_size, "no elements array");
+        rc = LTM_EINVAL;
+    }
+    const cJSON *list = rc == LTM_OK ? elements : NULL;
+    cJSON_ArrayForEach(e, list)
+    {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "metricType");
+        const char *name = metric_name(m);
+        int64_t c;
+        if (m && !name) {
+            snprintf(reason, reason_size, "element %zu: unreadable metricType", n);
+            rc = LTM_EINVAL;
+        } else if (name && strcmp(name, query_type) != 0) {
+            snprintf(reason, reason_size, "element %zu: metricType %.40s, asked for %s", n, name,
+                     query_type);
+            rc = LTM_EINVAL;
+        } else if (!whole_count(cJSON_GetObjectItemCaseSensitive(e, "count"), &c) || c < 0) {
+            snprintf(reason, reason_size, "element %zu: count is not a whole number >= 0", n);
+            rc = LTM_EINVAL;
+        } else {
+            total += c;
+        }
+        if (rc != LTM_OK)
+            break;
+        n++;
+    }
+    cJSON_Delete(root);
+    if (rc == LTM_OK && n > 0)
+        *count = total;
+    return rc;
+}
+
+int ltm_linkedin_share_stats_parse(const char *body, size_t len, const char *post_urn,
+                                   ltm_figures *out, char *reason, size_t reason_size)
+{
+    static const char *const names[] = {"impressionCount", "uniqueImpressionsCount", "likeCount",
+                                        "commentCount", "shareCount"};
+    ltm_figures_unset(out);
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *elements = cJSON_GetObjectItemCaseSensitive(root, "elements");
+    const cJSON *mine = NULL, *e;
+    const cJSON *list = cJSON_IsArray(elements) ? elements : NULL;
+    cJSON_ArrayForEach(e, list)
+    {
+        const cJSON *share = cJSON_GetObjectItemCaseSensitive(e, "share");
+        const cJSON *ugc = cJSON_GetObjectItemCaseSensitive(e, "ugcPost");
+        if ((cJSON_IsString(share) && strcmp(share->valuestring, post_urn) == 0) ||
+            (cJSON_IsString(ugc) && strcmp(ugc->valuestring, post_urn) == 0))
+            mine = e;
+    }
+    const cJSON *stats = cJSON_GetObjectItemCaseSensitive(mine, "totalShareStatistics");
+    int rc = LTM_OK;
+    if (!cJSON_IsArray(elements)) {
+        snprintf(reason, reason_size, "no elements array");
+        rc = LTM_EINVAL;
+    } else if (mine && !cJSON_IsObject(stats)) {
+        snprintf(reason, reason_size, "the post's element has no totalShareStatistics");
+        rc = LTM_EINVAL;
+    }
+    for (int i = 0; rc == LTM_OK && i < 5; i++) {
+        int64_t v = 0;
+        if (mine && !whole_count(cJSON_GetObjectItemCaseSensitive(stats, names[i]), &v)) {
+            snprintf(reason, reason_size, "totalShareStatistics.%s is not a whole number",
+                     names[i]);
+            rc = LTM_EINVAL;
+        }
+        /* likeCount drops below 0 when members unlike a sponsored share. */
+        *ltm_figure_at(out, i) = v < 0 ? 0 : v;
+    }
+    cJSON_Delete(root);
+    if (rc != LTM_OK)
+        ltm_figures_unset(out);
+    return rc;
+}
+
+/* The member metrics, one call each, in the order of ltm_figures. */
+static const char *const member_metrics[] = {"IMPRESSION", "MEMBERS_REACHED", "REACTION",
+                                             "COMMENT", "RESHARE"};
+#define MEMBER_SCOPE "r_member_postAnalytics"
+#define ORGANIZATION_SCOPE "rw_organization_admin"
+
+static void read_member_metric(ltm_task *t);
+
+static int read_answer_ok(ltm_task *t, const ltm_http_response *r, const char *scope)
+{
+    if (ltm_http_ok(r))
+        return 1;
+    ltm_linkedin_read_failure(r, t->job->account, scope, ltm_now_ms(), &t->outcome);
+    ltm_task_finish(t);
+    return 0;
+}
+
+static void on_member_metric(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!read_answer_ok(t, r, MEMBER_SCOPE))
+        return;
+    char reason[160];
+    int64_t count;
+    const char *metric = member_metrics[t->stage];
+    if (ltm_linkedin_member_stat_parse(r->body, r->body_len, metric, &count, reason,
+                                       sizeof reason) != LTM_OK) {
+        ltm_task_fail(t, "server", 1, "LinkedIn's %s answer for the post is malformed: %s", metric,
+                      reason);
+        return;
+    }
+    *ltm_figure_at(&t->figures, t->stage) = count;
+    if (++t->stage < (int)(sizeof member_metrics / sizeof member_metrics[0])) {
+        read_member_metric(t);
+        return;
+    }
+    ltm_outcome_read(&t->outcome, &t->figures);
+    ltm_task_finish(t);
+}
+
+/* Sequential, not in parallel: LinkedIn counts every call against the
+ * member's small daily budget, and a failure stops the rest. */
+static void read_member_metric(ltm_task *t)
+{
+    char *url = ltm_linkedin_member_stats_url(t->env->linkedin_base, t->job->remote_id,
+                                              member_metrics[t->stage]);
+    li_headers h;
+    headers_for(t, &h);
+    if (!url) {
+        ltm_task_fail(t, "internal", 1, "cannot build the LinkedIn analytics request");
+        return;
+    }
+    ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 1u << 20, on_member_metric);
+    free(url);
+}
+
+static void on_share_stats(void *ctx, const ltm_http_response *r)
+{
+    ltm_task *t = ctx;
+    if (!read_answer_ok(t, r, ORGANIZATION_SCOPE))
+        return;
+    char reason[160];
+    ltm_figures f;
+    if (ltm_linkedin_share_stats_parse(r->body, r->body_len, t->job->remote_id, &f, reason,
+                                       sizeof reason) != LTM_OK) {
+        ltm_task_fail(t, "server", 1,
+                      "LinkedIn's share statistics answer for the post is malformed: %s", reason);
+        return;
+    }
+    ltm_outcome_read(&t->outcome, &f);
+    ltm_task_finish(t);
+}
+
+static void linkedin_read(ltm_task *t)
+{
+    const char *author = t->channel->author;
+    ltm_figures_unset(&t->figures);
+    t->stage = 0;
+    if (!urn_kind(t->job->remote_id)) {
+        ltm_task_fail(t, "validation", 0,
+                      "remote id %.200s is not a LinkedIn share or ugcPost URN: its figures "
+                      "cannot be asked for", t->job->remote_id);
+        return;
+    }
+    if (strncmp(author, "urn:li:person:", 14) == 0) {
+        read_member_metric(t);
+        return;
+    }
+    char *url = ltm_linkedin_share_stats_url(t->env->linkedin_base, author, t->job->remote_id);
+    li_headers h;
+    headers_for(t, &h);
+    if (!url) {
+        ltm_task_fail(t, "internal", 1, "cannot build the LinkedIn analytics request");
+        return;
+    }
+    ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 1u << 20, on_share_stats);
+    free(url);
+}
+
+const ltm_channel_ops ltm_linkedin_ops = {LTM_CHANNEL_LINKEDIN, linkedin_publish, linkedin_verify,
+                                          linkedin_read};

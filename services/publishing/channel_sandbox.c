@@ -1,4 +1,5 @@
-/* The sandbox channel: publications appended to the outbox file, no API. */
+/* The sandbox channel: publications appended to the outbox file, figures made
+ * up from the post's id and age; no API. */
 #include "publishing/channels.h"
 #include "ltm/error.h"
 #include "ltm/fsutil.h"
@@ -6,6 +7,7 @@
 #include "ltm/timeutil.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +86,39 @@ static void sandbox_publish(ltm_task *t)
     ltm_task_finish(t);
 }
 
-const ltm_channel_ops ltm_sandbox_ops = {LTM_CHANNEL_SANDBOX, sandbox_publish, NULL, NULL};
+static uint64_t fnv1a64(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Deterministic so a test (or an operator comparing the report with the
+ * outbox) can recompute every figure; each post gets its own "reach" through
+ * the hash, and the figures rise towards ten times their start over days. */
+void ltm_sandbox_figures(const char *remote_id, int64_t age_ms, int story, ltm_figures *f)
+{
+    uint64_t h = fnv1a64(remote_id ? remote_id : "");
+    int64_t minutes = age_ms > 0 ? age_ms / 60000 : 0;
+    int64_t base = 100 + (int64_t)(h % 900);
+    f->impressions = base + 9 * base * minutes / (minutes + 1440);
+    f->reach = f->impressions * (60 + (int64_t)((h >> 10) % 31)) / 100;
+    int64_t reactions = f->reach * (2 + (int64_t)((h >> 15) % 7)) / 100;
+    f->comments = reactions * (10 + (int64_t)((h >> 20) % 21)) / 100;
+    f->shares = reactions * (5 + (int64_t)((h >> 25) % 11)) / 100;
+    f->reactions = story ? -1 : reactions;
+    f->saves = story ? -1 : reactions * (5 + (int64_t)((h >> 30) % 16)) / 100;
+}
+
+static void sandbox_read(ltm_task *t)
+{
+    ltm_figures f;
+    ltm_sandbox_figures(t->job->remote_id, t->job->age_ms, t->job->post_kind == LTM_JOB_STORY,
+                        &f);
+    ltm_outcome_read(&t->outcome, &f);
+    ltm_task_finish(t);
+}
+
+const ltm_channel_ops ltm_sandbox_ops = {LTM_CHANNEL_SANDBOX, sandbox_publish, NULL,
+                                         sandbox_read};

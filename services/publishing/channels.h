@@ -46,6 +46,27 @@ int ltm_linkedin_upload_parse(const char *body, size_t len, char **upload_url, c
  * 1 and *id (caller frees), 0 when absent, LTM_EINVAL when unreadable. */
 int ltm_linkedin_find_post(const char *body, size_t len, const char *commentary, char **id);
 
+/* LinkedIn figures (docs/publishing.md, "Reading figures back"). URLs of
+ * one memberCreatorPostAnalytics metric of a member's post (entity=(share:…)
+ * or (ugc:…)), and of organizationalEntityShareStatistics for one post of an
+ * organization (shares=List(…) or ugcPosts=List(…)); NULL when post_urn is
+ * neither a urn:li:share nor a urn:li:ugcPost. Caller frees. */
+char *ltm_linkedin_member_stats_url(const char *base, const char *post_urn, const char *query_type);
+char *ltm_linkedin_share_stats_url(const char *base, const char *org_urn, const char *post_urn);
+/* The count of query_type in a memberCreatorPostAnalytics answer (metricType
+ * a string, or an object whose one value is the string, by version); -1 when
+ * elements is empty (nothing counted yet: no figure rather than a guessed 0).
+ * LTM_EINVAL with a reason when malformed. */
+int ltm_linkedin_member_stat_parse(const char *body, size_t len, const char *query_type,
+                                   int64_t *count, char *reason, size_t reason_size);
+/* The figures of post_urn in an organizationalEntityShareStatistics answer:
+ * impressionCount, uniqueImpressionsCount, likeCount (never below 0),
+ * commentCount, shareCount; no saves. A post missing from elements has had no
+ * activity (LinkedIn leaves such posts out): zeros. LTM_EINVAL with a reason
+ * when malformed. */
+int ltm_linkedin_share_stats_parse(const char *body, size_t len, const char *post_urn,
+                                   ltm_figures *out, char *reason, size_t reason_size);
+
 /* Instagram container body: a feed image with caption, or a story. */
 char *ltm_instagram_container_body(const char *image_url, const char *caption, int story);
 /* "id" of a container or media answer; caller frees. */
@@ -76,6 +97,11 @@ char *ltm_webhook_body(const ltm_job *job, const char *text, const char *image_u
 /* Sandbox: the clearly marked text and the outbox line; caller frees. */
 char *ltm_sandbox_text(const ltm_job *job);
 char *ltm_sandbox_record(const ltm_job *job, int64_t now_ms);
+/* Sandbox figures of a post or story: a pure function of its remote id and
+ * age (formula in docs/publishing.md, "Reading figures back"), growing with
+ * the age, impressions >= reach >= reactions >= comments, shares, saves.
+ * A story has no reactions and no saves (-1), as on Instagram. */
+void ltm_sandbox_figures(const char *remote_id, int64_t age_ms, int story, ltm_figures *out);
 
 /* ---- engagement read-back (issue 15): Instagram insights, RapidAPI stats -- */
 

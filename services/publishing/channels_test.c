@@ -214,6 +214,132 @@ static void sandbox_record(void **state)
     free(text);
 }
 
+static void linkedin_stats_urls(void **state)
+{
+    (void)state;
+    char *u = ltm_linkedin_member_stats_url("http://li", "urn:li:share:714", "IMPRESSION");
+    assert_string_equal(u, "http://li/rest/memberCreatorPostAnalytics?q=entity&entity=(share:urn%3Ali"
+                           "%3Ashare%3A714)&queryType=IMPRESSION&aggregation=TOTAL");
+    free(u);
+    u = ltm_linkedin_member_stats_url("http://li", "urn:li:ugcPost:9", "RESHARE");
+    assert_string_equal(u, "http://li/rest/memberCreatorPostAnalytics?q=entity&entity=(ugc:urn%3Ali"
+                           "%3AugcPost%3A9)&queryType=RESHARE&aggregation=TOTAL");
+    free(u);
+    u = ltm_linkedin_share_stats_url("http://li", "urn:li:organization:12345", "urn:li:share:7");
+    assert_string_equal(u, "http://li/rest/organizationalEntityShareStatistics?q=organizationalEntity"
+                           "&organizationalEntity=urn%3Ali%3Aorganization%3A12345&shares=List(urn%3Ali"
+                           "%3Ashare%3A7)");
+    free(u);
+    u = ltm_linkedin_share_stats_url("http://li", "urn:li:organization:1", "urn:li:ugcPost:8");
+    assert_non_null(strstr(u, "&ugcPosts=List(urn%3Ali%3AugcPost%3A8)"));
+    free(u);
+    assert_null(ltm_linkedin_member_stats_url("http://li", "urn:li:image:C4E", "IMPRESSION"));
+    assert_null(ltm_linkedin_share_stats_url("http://li", "urn:li:organization:1", "urn:li:share:"));
+}
+
+static void linkedin_member_stat(void **state)
+{
+    (void)state;
+    size_t len;
+    char reason[160];
+    int64_t n;
+    char *b = fixture("linkedin-member-stat-nested.json", &len);
+    assert_int_equal(ltm_linkedin_member_stat_parse(b, len, "IMPRESSION", &n, reason, sizeof reason),
+                     LTM_OK);
+    assert_int_equal(n, 1204);
+    /* An answer for another metric is not taken for this one. */
+    assert_int_equal(ltm_linkedin_member_stat_parse(b, len, "COMMENT", &n, reason, sizeof reason),
+                     LTM_EINVAL);
+    assert_non_null(strstr(reason, "metricType IMPRESSION"));
+    free(b);
+    b = fixture("linkedin-member-stat-string.json", &len);
+    assert_int_equal(ltm_linkedin_member_stat_parse(b, len, "REACTION", &n, reason, sizeof reason),
+                     LTM_OK);
+    assert_int_equal(n, 37);
+    free(b);
+    b = fixture("linkedin-member-stat-empty.json", &len);
+    assert_int_equal(ltm_linkedin_member_stat_parse(b, len, "COMMENT", &n, reason, sizeof reason),
+                     LTM_OK);
+    assert_int_equal(n, -1); /* nothing counted: no figure, not 0 */
+    free(b);
+    const char *bad[] = {"<html>busy</html>", "{\"elements\":{}}", "{\"paging\":{}}",
+                         "{\"elements\":[{\"metricType\":\"COMMENT\",\"count\":\"3\"}]}",
+                         "{\"elements\":[{\"metricType\":\"COMMENT\",\"count\":-2}]}",
+                         "{\"elements\":[{\"metricType\":\"COMMENT\",\"count\":2.5}]}",
+                         "{\"elements\":[{\"metricType\":{\"a\":1},\"count\":2}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reason[0] = '\0';
+        assert_int_equal(ltm_linkedin_member_stat_parse(bad[i], strlen(bad[i]), "COMMENT", &n,
+                                                        reason, sizeof reason),
+                         LTM_EINVAL);
+        assert_true(reason[0] != '\0');
+    }
+}
+
+static void linkedin_share_stats(void **state)
+{
+    (void)state;
+    size_t len;
+    char reason[160];
+    ltm_figures f;
+    char *b = fixture("linkedin-share-stats.json", &len);
+    assert_int_equal(ltm_linkedin_share_stats_parse(b, len, "urn:li:share:7132564752928563200", &f,
+                                                    reason, sizeof reason),
+                     LTM_OK);
+    assert_int_equal(f.impressions, 500);
+    assert_int_equal(f.reach, 410);
+    assert_int_equal(f.reactions, 30);
+    assert_int_equal(f.comments, 4);
+    assert_int_equal(f.shares, 2);
+    assert_int_equal(f.saves, -1); /* not offered for organization posts */
+    assert_int_equal(ltm_linkedin_share_stats_parse(b, len, "urn:li:ugcPost:7132564752928563999",
+                                                    &f, reason, sizeof reason),
+                     LTM_OK);
+    assert_int_equal(f.impressions, 7);
+    assert_int_equal(f.reactions, 0); /* likeCount -1 after an unlike */
+    /* Left out of the answer: no activity yet. */
+    assert_int_equal(ltm_linkedin_share_stats_parse(b, len, "urn:li:share:1", &f, reason,
+                                                    sizeof reason),
+                     LTM_OK);
+    assert_int_equal(f.impressions, 0);
+    assert_int_equal(f.shares, 0);
+    free(b);
+    const char *bad[] = {"not json", "{\"paging\":{}}",
+                         "{\"elements\":[{\"share\":\"urn:li:share:1\"}]}",
+                         "{\"elements\":[{\"share\":\"urn:li:share:1\",\"totalShareStatistics\":"
+                         "{\"impressionCount\":5}}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reason[0] = '\0';
+        assert_int_equal(ltm_linkedin_share_stats_parse(bad[i], strlen(bad[i]), "urn:li:share:1",
+                                                        &f, reason, sizeof reason),
+                         LTM_EINVAL);
+        assert_true(reason[0] != '\0');
+        assert_int_equal(f.impressions, -1);
+    }
+}
+
+/* The formula of docs/publishing.md; the values come from its Python form. */
+static void sandbox_figures(void **state)
+{
+    (void)state;
+    const char *id = "sandbox:post:acme:2026-11-27T12:00:00Z";
+    ltm_figures f;
+    ltm_sandbox_figures(id, 3600000, 0, &f);
+    ltm_figures hour = {467, 396, 11, 1, 1, 1};
+    assert_memory_equal(&f, &hour, sizeof f);
+    ltm_sandbox_figures(id, 86400000, 0, &f);
+    ltm_figures day = {1892, 1608, 48, 4, 6, 6};
+    assert_memory_equal(&f, &day, sizeof f);
+    ltm_figures earlier = f;
+    ltm_sandbox_figures(id, 604800000, 0, &f);
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        assert_true(ltm_figure_get(&f, i) >= ltm_figure_get(&earlier, i));
+    assert_true(f.impressions >= f.reach && f.reach >= f.reactions && f.reactions >= f.comments);
+    ltm_sandbox_figures("sandbox:story:acme:2026-11-27T12:00:00Z", 3600000, 1, &f);
+    ltm_figures story = {1141, 718, -1, 3, 1, -1};
+    assert_memory_equal(&f, &story, sizeof f);
+}
+
 static void channel_table(void **state)
 {
     (void)state;
@@ -221,6 +347,9 @@ static void channel_table(void **state)
     assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_INSTAGRAM)->verify);
     assert_null(ltm_channel_ops_of(LTM_CHANNEL_RAPIDAPI)->verify);
     assert_null(ltm_channel_ops_of(LTM_CHANNEL_WEBHOOK)->verify);
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_LINKEDIN)->read);
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_SANDBOX)->read);
+    assert_null(ltm_channel_ops_of(LTM_CHANNEL_WEBHOOK)->read);
     assert_int_equal(ltm_channel_ops_of(LTM_CHANNEL_SANDBOX)->type, LTM_CHANNEL_SANDBOX);
     assert_false(ltm_channel_has_stories(LTM_CHANNEL_LINKEDIN));
     assert_false(ltm_channel_has_stories(LTM_CHANNEL_RAPIDAPI));
@@ -414,6 +543,10 @@ int main(void)
         cmocka_unit_test(rapidapi_body_and_id),
         cmocka_unit_test(webhook_body),
         cmocka_unit_test(sandbox_record),
+        cmocka_unit_test(linkedin_stats_urls),
+        cmocka_unit_test(linkedin_member_stat),
+        cmocka_unit_test(linkedin_share_stats),
+        cmocka_unit_test(sandbox_figures),
         cmocka_unit_test(channel_table),
         cmocka_unit_test(instagram_insights_metric_lists),
         cmocka_unit_test(instagram_insights_of_a_post_and_a_story),

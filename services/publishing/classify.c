@@ -13,6 +13,7 @@
 #include <time.h>
 
 #define WEEK_MS (7LL * 86400 * 1000)
+#define DAY_MS (86400LL * 1000)
 
 static const char *api_names[] = {"OpenAI", "Replicate", "LinkedIn", "Instagram",
                                   "RapidAPI", "webhook",  "image download"};
@@ -454,5 +455,37 @@ void ltm_classify_instagram_read(const ltm_http_response *r, const char *account
         }
     } else {
         ltm_classify_failure(LTM_API_INSTAGRAM, 0, r, account, o);
+    }
+}
+
+void ltm_linkedin_read_failure(const ltm_http_response *r, const char *account, const char *scope,
+                               int64_t now_ms, ltm_outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    if (r->transport_error || r->truncated || r->status == 0) {
+        transport(LTM_API_LINKEDIN, 0, r, o);
+        return;
+    }
+    char msg[300];
+    ltm_api_message(LTM_API_LINKEDIN, r->body, r->body_len, msg, sizeof msg);
+    const char *who = account ? account : "-";
+    if (r->status == 403) {
+        ltm_outcome_fail(o, "permission", 0,
+                         "LinkedIn refused to read the figures of account %s (403): the token "
+                         "lacks the scope %s; a person must grant it: %s",
+                         who, scope, msg);
+    } else if (r->status == 404 || r->status == 410) {
+        ltm_outcome_gone(o, "LinkedIn no longer knows the post (%ld): %s", r->status, msg);
+    } else if (r->status == 429 && (strstr(msg, "DAY") || strcasestr(msg, "daily"))) {
+        /* The application's or the member's calls of the day are used up:
+         * nothing helps before the reset, which LinkedIn puts at midnight UTC. */
+        int64_t wait = asked_delay(LTM_API_LINKEDIN, r);
+        if (wait == 0)
+            wait = DAY_MS - ((now_ms % DAY_MS) + DAY_MS) % DAY_MS;
+        o->retry_after_ms = wait;
+        ltm_outcome_fail(o, "quota", 1, "LinkedIn daily call limit reached for account %s: %s",
+                         who, msg);
+    } else {
+        ltm_classify_failure(LTM_API_LINKEDIN, 0, r, account, o);
     }
 }

@@ -55,6 +55,15 @@ void ltm_outcome_fail(ltm_outcome *o, const char *error_class, int retryable, co
 void ltm_classify_failure(ltm_api api, int publishing, const ltm_http_response *resp,
                           const char *account, ltm_outcome *out);
 
+/* Classifies a failed answer of LinkedIn's analytics endpoints (an
+ * engagement read): 403 is a missing scope (class permission, not retried;
+ * the error names scope), 404/410 the post is gone, a 429 naming the daily
+ * (DAY) limit is the quota (retried at its reset: Retry-After, else the next
+ * UTC midnight after now_ms), any other 429 rate_limited; the rest as for
+ * any LinkedIn call. */
+void ltm_linkedin_read_failure(const ltm_http_response *resp, const char *account,
+                               const char *scope, int64_t now_ms, ltm_outcome *out);
+
 /* 1 when the answer is a 2xx that arrived whole. */
 int ltm_http_ok(const ltm_http_response *resp);
 

@@ -233,6 +233,63 @@ static void api_message_is_printable_and_bounded(void **state)
     assert_string_equal(out, "ação"); /* never half a character */
 }
 
+static ltm_outcome read_failure(long status, const char *body, const char *headers, int64_t now)
+{
+    ltm_http_response r = {0};
+    r.status = status;
+    r.body = (char *)(body ? body : "");
+    r.body_len = strlen(r.body);
+    r.headers = (char *)(headers ? headers : "");
+    r.sent = 1;
+    ltm_outcome o;
+    ltm_linkedin_read_failure(&r, "acme", "r_member_postAnalytics", now, &o);
+    return o;
+}
+
+static void linkedin_read_answers(void **state)
+{
+    (void)state;
+    const int64_t now = 1795780800000LL + 3600000; /* 2026-11-27 13:00 UTC */
+    ltm_log_add_secret("li-secret-token-9");
+    ltm_outcome o = read_failure(403, "{\"status\":403,\"serviceErrorCode\":100,\"code\":"
+                                      "\"ACCESS_DENIED\",\"message\":\"Not enough permissions to "
+                                      "access: memberCreatorPostAnalytics.FINDER-entity.20251101 "
+                                      "li-secret-token-9\"}", NULL, now);
+    expect(&o, LTM_RESULT_FAILED, "permission", 0);
+    assert_non_null(strstr(o.error, "r_member_postAnalytics"));
+    assert_non_null(strstr(o.error, "account acme"));
+    assert_null(strstr(o.error, "li-secret-token-9"));
+    o = read_failure(404, "{\"status\":404,\"message\":\"Not Found\"}", NULL, now);
+    assert_int_equal(o.status, LTM_RESULT_GONE);
+    assert_null(o.error_class);
+    assert_non_null(strstr(o.error, "404"));
+    o = read_failure(410, "", NULL, now);
+    assert_int_equal(o.status, LTM_RESULT_GONE);
+    o = read_failure(429, "{\"status\":429,\"message\":\"Resource level throttle\"}",
+                     "Retry-After: 3\r\n", now);
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 3000);
+    /* The day's calls used up: retried at the next midnight UTC, 11 h away. */
+    o = read_failure(429, "{\"status\":429,\"message\":\"Resource level throttle APPLICATION DAY "
+                          "limit for calls to this resource is reached.\"}", NULL, now);
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 11 * 3600000LL);
+    o = read_failure(429, "{\"message\":\"MEMBER DAY limit reached\"}", "Retry-After: 60\r\n", now);
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 60000);
+    o = read_failure(503, "upstream", NULL, now);
+    expect(&o, LTM_RESULT_FAILED, "server", 1);
+    o = read_failure(401, "{\"message\":\"revoked\"}", NULL, now);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    ltm_http_response r = {0};
+    r.transport_error = 28;
+    r.sent = 1;
+    r.body = r.headers = (char *)"";
+    snprintf(r.transport_msg, sizeof r.transport_msg, "Timeout was reached");
+    ltm_linkedin_read_failure(&r, "acme", "r_member_postAnalytics", now, &o);
+    expect(&o, LTM_RESULT_FAILED, "network", 1); /* a read is never "unconfirmed" */
+}
+
 /* ---- engagement reads ---------------------------------------------------- */
 
 static ltm_outcome classify_read(long status, const char *body, const char *headers)
@@ -349,6 +406,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(openai_rate_limit_versus_quota),
         cmocka_unit_test(linkedin_answers),
+        cmocka_unit_test(linkedin_read_answers),
         cmocka_unit_test(instagram_error_codes),
         cmocka_unit_test(rapidapi_rate_limit_versus_monthly_quota),
         cmocka_unit_test(replicate_retry_after_in_body),

@@ -28,6 +28,11 @@ int ltm_weekday_in_zone(const char *zone, int64_t utc_ms)
     return wday;
 }
 
+const char *ltm_slot_theme(const ltm_account *a, int64_t slot_ms)
+{
+    return a ? a->themes[ltm_weekday_in_zone(a->timezone, slot_ms)] : NULL;
+}
+
 static char *system_prompt(const ltm_account *a, size_t char_limit)
 {
     char *s = NULL;

@@ -25,6 +25,11 @@ int ltm_openai_parse(const char *body, size_t len, char **text, ltm_outcome *out
  * NULL or unknown. */
 int ltm_weekday_in_zone(const char *zone, int64_t utc_ms);
 
+/* The theme a generated text of this account's slot is written on: the
+ * account's theme of the slot's weekday in its time zone; NULL when none.
+ * Points into the account. */
+const char *ltm_slot_theme(const ltm_account *account, int64_t slot_ms);
+
 /* Stage: fills t->text, then t->done. */
 void ltm_openai_generate(ltm_task *t);
 

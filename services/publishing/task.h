@@ -57,6 +57,7 @@ struct ltm_task {
     int ref_ready;       /* t->ref can still be published (a FINISHED container) */
     int ref_prepared;    /* verify: t->ref was recorded as ready and unpublished, so a
                             check that cannot read it means "prepare a new one" */
+    ltm_figures figures; /* read: the figures gathered so far (one call per metric) */
 
     /* Timer: the worker calls on_wake once wake_mono has passed. */
     int64_t wake_mono;

@@ -131,12 +131,18 @@ static int load_accounts(ltm_worker *w)
     if (!w->live)
         return LTM_OK;
     rc = ltm_accounts_resolve(w->accounts, w->def.kind, NULL, NULL, err, sizeof err);
+    /* Engagement checks read stories too, with the story channel's token. */
+    if (rc == LTM_OK && w->def.reads_figures && w->def.kind != LTM_JOB_STORY)
+        rc = ltm_accounts_resolve(w->accounts, LTM_JOB_STORY, NULL, NULL, err, sizeof err);
     if (rc != LTM_OK)
         return config_error(w->svc, "%s", err);
     int needs_text = 0;
     for (size_t i = 0; i < w->accounts->count; i++) {
-        const ltm_channel *ch = ltm_account_channel(&w->accounts->items[i], w->def.kind);
+        const ltm_account *acc = &w->accounts->items[i];
+        const ltm_channel *ch = ltm_account_channel(acc, w->def.kind);
         ltm_log_add_secret(ch->token); /* redacted from logs and error texts */
+        if (w->def.reads_figures)
+            ltm_log_add_secret(ltm_account_channel(acc, LTM_JOB_STORY)->token);
         needs_text |= ch->type != LTM_CHANNEL_SANDBOX && w->def.kind == LTM_JOB_POST;
     }
     if (needs_text && !w->env.openai_key)
@@ -276,15 +282,17 @@ static int run_timers(ltm_worker *w)
 
 static void publish_detail(ltm_worker *w)
 {
-    char detail[400];
+    char detail[480];
     snprintf(detail, sizeof detail,
              "{\"mode\":\"%s\",\"inflight\":%zu,\"inflight_limit\":%zu,\"published\":%llu,"
              "\"failed\":%llu,\"unconfirmed\":%llu,\"duplicates\":%llu,\"rereported\":%llu,"
-             "\"joined\":%llu}",
+             "\"joined\":%llu,\"read\":%llu,\"gone\":%llu,\"read_failed\":%llu}",
              w->live ? "live" : "sandbox", w->active_count, w->inflight_limit,
              (unsigned long long)w->published, (unsigned long long)w->failed,
              (unsigned long long)w->unconfirmed, (unsigned long long)w->duplicates,
-             (unsigned long long)w->rereported, (unsigned long long)w->joined);
+             (unsigned long long)w->rereported, (unsigned long long)w->joined,
+             (unsigned long long)w->reads, (unsigned long long)w->gone,
+             (unsigned long long)w->read_failed);
     ltm_service_set_detail(w->svc, detail);
 }
 
@@ -349,12 +357,18 @@ int ltm_worker_run(ltm_worker *w)
         ltm_info("forgot old publications", "count", LTM_INT(deleted));
     publish_detail(w);
     ltm_service_subscribe(svc, filter, 1);
+    if (w->def.reads_figures) {
+        snprintf(filter, sizeof filter, "$share/%s/ltm/jobs/%s", w->def.share_group,
+                 ltm_job_kind_name(LTM_JOB_ENGAGEMENT));
+        ltm_service_subscribe(svc, filter, 1);
+    }
     ltm_service_start(svc);
     uint64_t seen = 0;
     w->accepting = 1;
     while (ltm_service_running(svc)) {
         loop_once(w);
-        uint64_t done = w->published + w->failed + w->unconfirmed + w->duplicates;
+        uint64_t done = w->published + w->failed + w->unconfirmed + w->duplicates + w->reads +
+                        w->gone + w->read_failed;
         if (done != seen) {
             seen = done;
             publish_detail(w);

@@ -5,7 +5,8 @@
 #include "ltm/service.h"
 
 /* The job loop shared by ltm-poster and ltm-story-publisher: consume jobs of
- * one kind through a shared subscription (replicas split the work, none gets
+ * one kind (and, for the poster, engagement checks) through shared
+ * subscriptions (replicas split the work, none gets
  * a job twice), carry each out, publish one result per attempt on
  * ltm/results, and send anything undecodable to ltm/dlq.
  *
@@ -18,6 +19,12 @@
 typedef struct {
     ltm_job_kind kind;
     const char *share_group; /* "posters": $share/posters/ltm/jobs/post */
+    /* Also takes engagement checks ($share/<share_group>/ltm/jobs/engagement)
+     * of posts and stories alike: reading figures needs the accounts' tokens
+     * and channel code, which this worker already holds (docs/publishing.md,
+     * "Reading figures back"). In live mode it then also needs the story
+     * channels' tokens. */
+    int reads_figures;
 } ltm_worker_def;
 
 typedef struct ltm_worker ltm_worker;

@@ -1,4 +1,5 @@
 /* One attempt of one job: de-duplication, text, image, publish, check,
+ * result; or, for an engagement check, the channel's read stage and its
  * result. Each stage ends in a callback of the task (ltm/task.h); this file
  * chains them and turns the outcome into the attempt's one result. */
 #include "publishing/channels.h"
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { STAGE_RECOVER, STAGE_GENERATE, STAGE_IMAGE, STAGE_PUBLISH, STAGE_VERIFY };
+enum { STAGE_RECOVER, STAGE_GENERATE, STAGE_IMAGE, STAGE_PUBLISH, STAGE_VERIFY, STAGE_READ };
 
 static void start_text(attempt *a);
 static void start_image(attempt *a);
@@ -76,9 +77,22 @@ static void publish_result(attempt *a, int attempt_no, const ltm_outcome *o)
     job.attempt = attempt_no;
     r.final = is_final(&job, o);
     r.error_class = (char *)o->error_class;
-    r.error = o->error_class ? (char *)o->error : NULL;
+    r.error = o->error_class || (o->status == LTM_RESULT_GONE && o->error[0]) ? (char *)o->error
+                                                                             : NULL;
     r.remote_id = o->remote_id[0] ? (char *)o->remote_id : NULL;
     r.channel = (char *)ltm_channel_type_name(channel_type(a));
+    if (a->job.kind == LTM_JOB_ENGAGEMENT) {
+        /* The post read, on the channel it was published on (the only one
+         * a read can use: a check refused for a changed channel says so). */
+        r.remote_id = a->job.remote_id;
+        r.channel = a->job.channel;
+        r.post_job_id = a->job.post_job_id;
+        r.age_ms = a->job.age_ms;
+        r.has_figures = o->status == LTM_RESULT_READ;
+        r.figures = o->figures;
+    }
+    if (o->status == LTM_RESULT_PUBLISHED)
+        r.theme = (char *)a->theme;
     r.worker = (char *)ltm_service_client_id(w->svc);
     r.retry_after_ms = r.retryable ? o->retry_after_ms : 0;
     r.generate_ms = a->generate_ms;
@@ -86,12 +100,16 @@ static void publish_result(attempt *a, int attempt_no, const ltm_outcome *o)
     r.publish_ms = a->publish_ms;
     r.finished_ms = ltm_now_ms();
     ltm_service_publish_json(w->svc, "ltm/results", ltm_result_encode(&r), 1, 0);
-    ltm_log(o->status == LTM_RESULT_PUBLISHED ? LTM_LOG_INFO
+    ltm_log(o->status == LTM_RESULT_PUBLISHED || o->status == LTM_RESULT_READ ||
+                    o->status == LTM_RESULT_GONE
+                ? LTM_LOG_INFO
             : r.retryable                     ? LTM_LOG_WARN
                                               : LTM_LOG_ERROR,
             "attempt finished", "job_id", a->job.job_id, "account", a->job.account, "attempt",
             LTM_INT(attempt_no), "status", ltm_result_status_name(o->status), "channel", r.channel,
-            "remote_id", r.remote_id, "error_class", r.error_class, "error", r.error, "retryable",
+            "remote_id", r.remote_id, "age_ms",
+            a->job.kind == LTM_JOB_ENGAGEMENT ? LTM_INT(a->job.age_ms) : NULL, "error_class",
+            r.error_class, "error", r.error, "retryable",
             r.retryable ? "true" : "false", "final", r.final ? "true" : "false", "retry_after_ms",
             r.retry_after_ms ? LTM_INT(r.retry_after_ms) : NULL, "generate_ms",
             LTM_INT(a->generate_ms), "image_ms", LTM_INT(a->image_ms), "publish_ms",
@@ -125,7 +143,13 @@ static void finish(attempt *a)
     case LTM_RESULT_PUBLISHED: w->published++; break;
     case LTM_RESULT_UNCONFIRMED: w->unconfirmed++; break;
     case LTM_RESULT_DUPLICATE: w->duplicates++; break;
-    default: w->failed++;
+    case LTM_RESULT_READ: w->reads++; break;
+    case LTM_RESULT_GONE: w->gone++; break;
+    default:
+        if (a->job.kind == LTM_JOB_ENGAGEMENT)
+            w->read_failed++;
+        else
+            w->failed++;
     }
     publish_result(a, a->job.attempt, o);
     for (size_t i = 0; i < a->extra_count; i++)
@@ -180,8 +204,10 @@ static void note_quota(attempt *a)
 {
     ltm_worker *w = a->w;
     const ltm_outcome *o = &a->task.outcome;
+    /* A read's quota is the scheduler's to pause (it holds each source's
+     * budget across replicas); it must not stop this account's posts. */
     if (!o->error_class || strcmp(o->error_class, "quota") != 0 || !w->quota_pause_ms ||
-        strncmp(o->error, "not sent:", 9) == 0)
+        strncmp(o->error, "not sent:", 9) == 0 || a->job.kind == LTM_JOB_ENGAGEMENT)
         return;
     char buf[96];
     const char *key = pause_key(a, a->stage, buf, sizeof buf);
@@ -477,6 +503,48 @@ static void start_text(attempt *a)
     }
 }
 
+/* ---- engagement check ------------------------------------------------------ */
+
+static void after_read(ltm_task *t)
+{
+    attempt *a = t->owner;
+    a->publish_ms += stage_elapsed(a);
+    ltm_outcome *o = &t->outcome;
+    if (o->status == LTM_RESULT_FAILED && !o->error_class)
+        ltm_outcome_fail(o, "internal", 1, "the read stage ended without an outcome");
+    ltm_service_observe(a->w->svc, "read", a->publish_ms, o->status != LTM_RESULT_FAILED);
+    finish(a);
+}
+
+/* Reads are idempotent: no de-duplication record, no text, no image. The
+ * channel is the account's channel for the post's kind as configured now;
+ * one that is not the channel the post went to cannot read it. */
+static int start_read(attempt *a)
+{
+    ltm_task *t = &a->task;
+    a->stage = STAGE_READ;
+    const char *now = ltm_channel_type_name(channel_type(a));
+    if (strcmp(a->job.channel, now) != 0) {
+        ltm_outcome_fail(&t->outcome, "config", 0,
+                         "the %s was published on %s but account %s's %s channel is now %s: its "
+                         "figures cannot be read",
+                         ltm_job_kind_name(a->job.post_kind), a->job.channel, a->job.account,
+                         a->job.post_kind == LTM_JOB_STORY ? "stories" : "post", now);
+        return 0;
+    }
+    const ltm_channel_ops *ops = ltm_channel_ops_of(channel_type(a));
+    if (!ops->read) {
+        ltm_outcome_fail(&t->outcome, "config", 0, "figures cannot be read from a %s channel",
+                         now);
+        return 0;
+    }
+    memset(&t->outcome, 0, sizeof t->outcome);
+    t->outcome.status = LTM_RESULT_FAILED;
+    t->done = after_read;
+    ops->read(t);
+    return 1;
+}
+
 /* ---- a job arrives ------------------------------------------------------- */
 
 static attempt *find_active(ltm_worker *w, const char *job_id)
@@ -506,13 +574,21 @@ static int start(ltm_worker *w, attempt *a)
     t->owner = a;
     t->account = ltm_accounts_find(w->accounts, a->job.account);
     a->stage_mono = ltm_mono_ms();
+    int reading = a->job.kind == LTM_JOB_ENGAGEMENT;
     if (t->account && w->live)
-        t->channel = ltm_account_channel(t->account, a->job.kind);
+        t->channel = ltm_account_channel(t->account, reading ? a->job.post_kind : a->job.kind);
     if (w->live && !t->account) {
         ltm_outcome_fail(&t->outcome, "config", 0, "account %s is not in the accounts file",
                          a->job.account);
         return 0;
     }
+    if (reading)
+        return start_read(a);
+    /* A post's text, whichever attempt wrote it, is written on the slot's
+     * theme unless the job brought its own; the sandbox reports it too, so
+     * a sandbox run ranks themes like a live one. */
+    if (a->job.kind == LTM_JOB_POST && !a->job.text)
+        a->theme = ltm_slot_theme(t->account, a->job.slot_ms);
     ltm_pub_record rec;
     if (ltm_pubstore_get(w->store, a->job.job_id, &rec) != LTM_OK) {
         ltm_outcome_fail(&t->outcome, "internal", 1, "cannot read the worker's database");
@@ -551,7 +627,11 @@ void ltm_worker_handle(ltm_worker *w, const ltm_mqtt_message *m)
         free(a);
         return;
     }
-    if (a->job.kind != w->def.kind) {
+    char topic[64];
+    snprintf(topic, sizeof topic, "ltm/jobs/%s", ltm_job_kind_name(a->job.kind));
+    int taken = a->job.kind == w->def.kind ||
+                (a->job.kind == LTM_JOB_ENGAGEMENT && w->def.reads_figures);
+    if (!taken || strcmp(m->topic, topic) != 0) {
         snprintf(reason, sizeof reason, "job kind %s does not belong on %s",
                  ltm_job_kind_name(a->job.kind), m->topic);
         ltm_service_dead_letter(w->svc, m, reason);

@@ -38,6 +38,7 @@ struct ltm_worker {
     int accepting;            /* 0 once the drain at shutdown is over */
     int refilling;            /* guards ltm_worker_refill against re-entry */
     uint64_t published, failed, unconfirmed, duplicates, rereported, joined;
+    uint64_t reads, gone, read_failed; /* engagement checks */
 };
 
 struct attempt {
@@ -47,7 +48,8 @@ struct attempt {
     int stage;                /* enum in worker_attempt.c */
     int recovering;           /* checking an earlier attempt's unknown outcome */
     int64_t stage_mono;
-    int64_t generate_ms, image_ms, publish_ms;
+    int64_t generate_ms, image_ms, publish_ms; /* publish_ms: the read, for a check */
+    const char *theme;        /* the weekday theme the text is written on; in w->accounts */
     int extra_attempts[8];    /* re-deliveries of this job while it ran */
     size_t extra_count;
     attempt *prev, *next;
