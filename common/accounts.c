@@ -144,6 +144,62 @@ static int instagram(ctx *c, const cJSON *o, const char *p, ltm_channel *ch)
     return rc;
 }
 
+/* A dotted path into a JSON answer: names and array indexes, "data.stats.likes",
+ * "items.0.reactions". */
+static int valid_json_path(const char *s)
+{
+    if (!*s || *s == '.' || s[strlen(s) - 1] == '.' || strstr(s, ".."))
+        return 0;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+/* The optional stats request that lets engagement checks read a post's
+ * public counts through the provider (docs/accounts.md). */
+static int rapidapi_stats(ctx *c, const cJSON *o, const char *p, ltm_channel *ch)
+{
+    char path[96];
+    int rc = str_field(c, o, p, "stats_path", 0, 512, &ch->stats_path);
+    snprintf(path, sizeof path, "%sstats_path", p);
+    if (!rc && ch->stats_path &&
+        (ch->stats_path[0] != '/' || strpbrk(ch->stats_path, " \t\r\n") ||
+         !strstr(ch->stats_path, "{id}")))
+        return fail(c, path, "expected a path starting with / that holds {id} (the post id)");
+    const cJSON *fields = cJSON_GetObjectItemCaseSensitive(o, "stats_fields");
+    if (fields && cJSON_IsNull(fields))
+        fields = NULL;
+    snprintf(path, sizeof path, "%sstats_fields", p);
+    if (rc)
+        return rc;
+    if (!ch->stats_path && !fields)
+        return LTM_OK;
+    if (!ch->stats_path)
+        return fail(c, path, "needs stats_path too");
+    if (!cJSON_IsObject(fields) || !fields->child)
+        return fail(c, path, "expected an object naming, for at least one figure (impressions, "
+                             "reach, reactions, comments, shares, saves), its path in the answer");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fields)
+    {
+        int i = 0;
+        while (i < LTM_FIGURE_COUNT && strcmp(f->string, ltm_figure_names[i]) != 0)
+            i++;
+        snprintf(path, sizeof path, "%sstats_fields.%.32s", p, f->string);
+        if (i == LTM_FIGURE_COUNT)
+            return fail(c, path, "expected one of impressions, reach, reactions, comments, "
+                                 "shares, saves");
+        if (!cJSON_IsString(f) || strlen(f->valuestring) > 200 || !valid_json_path(f->valuestring))
+            return fail(c, path, "expected a dotted path such as \"data.likes\" or "
+                                 "\"items.0.reactions\"");
+        free(ch->stats_fields[i]);
+        if (!(ch->stats_fields[i] = strdup(f->valuestring)))
+            return LTM_ENOMEM;
+    }
+    return LTM_OK;
+}
+
 static int rapidapi(ctx *c, const cJSON *o, const char *p, ltm_channel *ch)
 {
     char path[96];
@@ -180,6 +236,8 @@ static int rapidapi(ctx *c, const cJSON *o, const char *p, ltm_channel *ch)
         if (!(ch->extra_json = cJSON_PrintUnformatted(extra)))
             rc = LTM_ENOMEM;
     }
+    if (!rc)
+        rc = rapidapi_stats(c, o, p, ch);
     return rc;
 }
 
@@ -635,12 +693,15 @@ static void channel_clear(ltm_channel *ch)
 {
     char **fields[] = {&ch->token_env, &ch->token,      &ch->author,      &ch->visibility,
                        &ch->user_id,   &ch->url,        &ch->host,        &ch->path,
-                       &ch->text_field, &ch->image_field, &ch->id_field,  &ch->extra_json};
+                       &ch->text_field, &ch->image_field, &ch->id_field,  &ch->extra_json,
+                       &ch->stats_path};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (*fields[i] && fields[i] == &ch->token)
             memset(ch->token, 0, strlen(ch->token));
         free(*fields[i]);
     }
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        free(ch->stats_fields[i]);
 }
 
 static void images_clear(ltm_image_source *img)

@@ -42,6 +42,11 @@ typedef struct {
     char *image_field; /* rapidapi: body field of the image URL (default: not sent) */
     char *id_field;    /* rapidapi: answer field with the post id (default "id") */
     char *extra_json;  /* rapidapi: fixed body fields, a JSON object text */
+    /* rapidapi, engagement reads (optional, both or neither): GET path with
+     * "{id}" for the post id, and per figure (ltm_figure_names order) the
+     * dotted path of its count in the answer, NULL where not read. */
+    char *stats_path;
+    char *stats_fields[LTM_FIGURE_COUNT];
 } ltm_channel;
 
 typedef struct {

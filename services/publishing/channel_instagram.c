@@ -349,4 +349,4 @@ static void instagram_verify(ltm_task *t)
 }
 
 const ltm_channel_ops ltm_instagram_ops = {LTM_CHANNEL_INSTAGRAM, instagram_publish,
-                                           instagram_verify, NULL};
+                                           instagram_verify, ltm_instagram_read};

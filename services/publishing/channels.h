@@ -103,4 +103,46 @@ char *ltm_sandbox_record(const ltm_job *job, int64_t now_ms);
  * A story has no reactions and no saves (-1), as on Instagram. */
 void ltm_sandbox_figures(const char *remote_id, int64_t age_ms, int story, ltm_figures *out);
 
+/* ---- engagement read-back (issue 15): Instagram insights, RapidAPI stats -- */
+
+/* The Instagram read stage (channel_instagram_insights.c). */
+void ltm_instagram_read(ltm_task *t);
+
+/* Instagram media insights asked for a post or a story, in this order; bit i
+ * of a mask is metric i. Feed posts: views, reach, likes, comments, shares,
+ * saved; stories: views, reach, replies, shares (likes, comments and saved do
+ * not apply to a story, and one metric that does not apply fails the whole
+ * call). */
+#define LTM_IG_METRIC_COUNT 7
+/* The comma-separated metric list of post_kind without the metrics in
+ * dropped, into out; returns how many it holds (0: none left, or too long). */
+int ltm_instagram_insights_metrics(ltm_job_kind post_kind, unsigned dropped, char *out,
+                                   size_t size);
+/* GET /{media-id}/insights answer: {"data":[{"name","period","values":[{"value":N}],
+ * "total_value":{"value":N},...}]} into figures (views -> impressions,
+ * reach, likes -> reactions, comments and replies -> comments, shares,
+ * saved -> saves); a metric absent from data is -1. *found counts the
+ * metrics read. LTM_EINVAL with a reason when the answer is not that shape
+ * or a value is not a whole number >= 0. */
+int ltm_instagram_insights_parse(const char *body, size_t len, ltm_figures *out, int *found,
+                                 char *reason, size_t reason_size);
+/* A code 100 answer saying one metric of the request does not apply to this
+ * media ("The metric shares is not supported for this media type"): that
+ * metric's index among post_kind's, when it is one of those asked (not in
+ * dropped); else -1. */
+int ltm_instagram_unsupported_metric(const char *body, size_t len, ltm_job_kind post_kind,
+                                     unsigned dropped);
+
+/* RapidAPI stats request of a channel with stats_path: base (the env's
+ * rapidapi_base, or NULL for https://<host>) + stats_path with {id}
+ * replaced by the percent-encoded remote id. Caller frees; NULL when the
+ * channel names no stats_path or memory runs out. */
+char *ltm_rapidapi_stats_url(const ltm_channel *ch, const char *base, const char *remote_id);
+/* The figures at the channel's stats_fields paths ("data.stats.likes",
+ * "items.0.reactions"): a whole number >= 0, or a string of digits; a path
+ * absent from the answer is -1. *found counts the figures read. LTM_EINVAL
+ * with a reason when the body is not JSON or a value is not a count. */
+int ltm_rapidapi_stats_parse(const ltm_channel *ch, const char *body, size_t len,
+                             ltm_figures *out, int *found, char *reason, size_t reason_size);
+
 #endif

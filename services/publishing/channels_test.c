@@ -356,6 +356,182 @@ static void channel_table(void **state)
     assert_true(ltm_channel_has_stories(LTM_CHANNEL_INSTAGRAM));
 }
 
+/* ---- engagement read-back ------------------------------------------------ */
+
+static void instagram_insights_metric_lists(void **state)
+{
+    (void)state;
+    char list[200];
+    assert_int_equal(ltm_instagram_insights_metrics(LTM_JOB_POST, 0, list, sizeof list), 6);
+    assert_string_equal(list, "views,reach,likes,comments,shares,saved");
+    assert_int_equal(ltm_instagram_insights_metrics(LTM_JOB_STORY, 0, list, sizeof list), 4);
+    assert_string_equal(list, "views,reach,replies,shares");
+    /* shares refused (index 5): left out, the others still asked. */
+    assert_int_equal(ltm_instagram_insights_metrics(LTM_JOB_POST, 1u << 5, list, sizeof list), 5);
+    assert_string_equal(list, "views,reach,likes,comments,saved");
+    assert_int_equal(ltm_instagram_insights_metrics(LTM_JOB_STORY, 0x7f, list, sizeof list), 0);
+    assert_string_equal(list, "");
+    assert_int_equal(ltm_instagram_insights_metrics(LTM_JOB_POST, 0, list, 10), 0);
+}
+
+static void instagram_insights_of_a_post_and_a_story(void **state)
+{
+    (void)state;
+    size_t len;
+    ltm_figures f;
+    int found;
+    char why[200];
+    char *post = fixture("instagram-insights-post.json", &len);
+    assert_int_equal(ltm_instagram_insights_parse(post, len, &f, &found, why, sizeof why), LTM_OK);
+    assert_int_equal(found, 6);
+    assert_int_equal(f.impressions, 1520);
+    assert_int_equal(f.reach, 1204);
+    assert_int_equal(f.reactions, 87);
+    assert_int_equal(f.comments, 9);
+    assert_int_equal(f.shares, 4);
+    assert_int_equal(f.saves, 12);
+    free(post);
+    /* A story: views in the total_value shape, replies as comments, no likes
+     * or saves (absent, not 0), navigation ignored. */
+    char *story = fixture("instagram-insights-story.json", &len);
+    assert_int_equal(ltm_instagram_insights_parse(story, len, &f, &found, why, sizeof why), LTM_OK);
+    assert_int_equal(found, 4);
+    assert_int_equal(f.impressions, 340);
+    assert_int_equal(f.reach, 301);
+    assert_int_equal(f.comments, 3);
+    assert_int_equal(f.shares, 0);
+    assert_int_equal(f.reactions, -1);
+    assert_int_equal(f.saves, -1);
+    free(story);
+    /* "an empty data set instead of 0". */
+    assert_int_equal(ltm_instagram_insights_parse("{\"data\":[]}", 11, &f, &found, why, sizeof why),
+                     LTM_OK);
+    assert_int_equal(found, 0);
+    assert_int_equal(f.impressions, -1);
+}
+
+static void instagram_insights_malformed(void **state)
+{
+    (void)state;
+    ltm_figures f;
+    int found = 7;
+    char why[200];
+    const char *bad[] = {
+        "<html>busy</html>",
+        "{\"data\":{}}",
+        "{\"data\":[{\"name\":\"reach\",\"values\":[{\"value\":-3}]}]}",
+        "{\"data\":[{\"name\":\"reach\",\"values\":[{\"value\":\"12\"}]}]}",
+        "{\"data\":[{\"name\":\"views\",\"values\":[{\"value\":1.5}]}]}",
+        "{\"data\":[{\"name\":\"likes\",\"values\":[]}]}",
+        "{\"data\":[{\"name\":\"saved\",\"values\":[{\"value\":1e300}]}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        assert_int_equal(ltm_instagram_insights_parse(bad[i], strlen(bad[i]), &f, &found, why,
+                                                      sizeof why), LTM_EINVAL);
+        assert_int_equal(found, 0);
+        assert_true(why[0] != '\0');
+    }
+    const char *odd = "{\"data\":[{\"name\":\"follows\",\"values\":[{\"value\":\"x\"}]},"
+                      "{\"values\":[{\"value\":2}]},{\"name\":\"likes\",\"values\":[{\"value\":2}]}]}";
+    assert_int_equal(ltm_instagram_insights_parse(odd, strlen(odd), &f, &found, why, sizeof why),
+                     LTM_OK);
+    assert_int_equal(found, 1);
+    assert_int_equal(f.reactions, 2);
+}
+
+static void instagram_unsupported_metric(void **state)
+{
+    (void)state;
+    size_t len;
+    char *body = fixture("instagram-insights-unsupported.json", &len);
+    assert_int_equal(ltm_instagram_unsupported_metric(body, len, LTM_JOB_POST, 0), 5);
+    /* Already left out, or not asked of a story's list: not ours to drop. */
+    assert_int_equal(ltm_instagram_unsupported_metric(body, len, LTM_JOB_POST, 1u << 5), -1);
+    free(body);
+    const char *views = "{\"error\":{\"message\":\"(#100) The Media Insights API does not support "
+                        "the views metric for this media product type.\",\"code\":100}}";
+    assert_int_equal(ltm_instagram_unsupported_metric(views, strlen(views), LTM_JOB_STORY, 0), 0);
+    const char *saved = "{\"error\":{\"message\":\"(#100) The metric saved is not supported for "
+                        "this media type\",\"code\":100}}";
+    assert_int_equal(ltm_instagram_unsupported_metric(saved, strlen(saved), LTM_JOB_STORY, 0), -1);
+    const char *every = "{\"error\":{\"message\":\"(#100) metric[0] must be one of the following "
+                        "values: views, reach, likes, comments, shares, saved\",\"code\":100}}";
+    assert_int_equal(ltm_instagram_unsupported_metric(every, strlen(every), LTM_JOB_POST, 0), -1);
+    const char *other = "{\"error\":{\"message\":\"(#10) The metric shares is not supported\","
+                        "\"code\":10}}";
+    assert_int_equal(ltm_instagram_unsupported_metric(other, strlen(other), LTM_JOB_POST, 0), -1);
+    const char *word = "{\"error\":{\"message\":\"The metric reach_total is not supported\","
+                       "\"code\":100}}";
+    assert_int_equal(ltm_instagram_unsupported_metric(word, strlen(word), LTM_JOB_POST, 0), -1);
+    assert_int_equal(ltm_instagram_unsupported_metric("nope", 4, LTM_JOB_POST, 0), -1);
+}
+
+static void rapidapi_stats_url_and_figures(void **state)
+{
+    (void)state;
+    ltm_channel ch = {.type = LTM_CHANNEL_RAPIDAPI, .host = "li-data.p.rapidapi.com"};
+    assert_null(ltm_rapidapi_stats_url(&ch, NULL, "urn:li:share:7"));
+    ch.stats_path = "/get-post?urn={id}&full=1";
+    char *url = ltm_rapidapi_stats_url(&ch, NULL, "urn:li:share:7");
+    assert_string_equal(url, "https://li-data.p.rapidapi.com/get-post?urn=urn%3Ali%3Ashare%3A7&full=1");
+    free(url);
+    url = ltm_rapidapi_stats_url(&ch, "http://127.0.0.1:9", "a b/c");
+    assert_string_equal(url, "http://127.0.0.1:9/get-post?urn=a%20b%2Fc&full=1");
+    free(url);
+
+    ch.stats_fields[2] = "data.totalReactionCount";
+    ch.stats_fields[3] = "data.commentsCount";
+    ch.stats_fields[4] = "data.reposts.0.count";
+    ch.stats_fields[5] = "data.saves";
+    const char *body = "{\"success\":true,\"data\":{\"totalReactionCount\":57,\"commentsCount\":"
+                       "\"6\",\"reposts\":[{\"count\":2}],\"saves\":null,\"likeCount\":40}}";
+    ltm_figures f;
+    int found;
+    char why[300];
+    assert_int_equal(ltm_rapidapi_stats_parse(&ch, body, strlen(body), &f, &found, why, sizeof why),
+                     LTM_OK);
+    assert_int_equal(found, 3);
+    assert_int_equal(f.reactions, 57);
+    assert_int_equal(f.comments, 6); /* digits in a string count */
+    assert_int_equal(f.shares, 2);
+    assert_int_equal(f.saves, -1); /* null: not given */
+    assert_int_equal(f.impressions, -1);
+    assert_int_equal(f.reach, -1);
+    const char *bad[] = {
+        "<html>",
+        "{\"data\":{\"totalReactionCount\":-1}}",
+        "{\"data\":{\"totalReactionCount\":\"12k\"}}",
+        "{\"data\":{\"commentsCount\":{\"n\":1}}}",
+        "{\"data\":{\"commentsCount\":2.5}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        assert_int_equal(ltm_rapidapi_stats_parse(&ch, bad[i], strlen(bad[i]), &f, &found, why,
+                                                  sizeof why), LTM_EINVAL);
+        assert_int_equal(found, 0);
+        assert_true(why[0] != '\0');
+    }
+    /* Paths that lead nowhere are absent, not errors. */
+    const char *elsewhere = "{\"data\":[1,2],\"items\":{}}";
+    assert_int_equal(ltm_rapidapi_stats_parse(&ch, elsewhere, strlen(elsewhere), &f, &found, why,
+                                              sizeof why), LTM_OK);
+    assert_int_equal(found, 0);
+    ch.stats_fields[2] = "items.1.n";
+    const char *list = "{\"items\":[{\"n\":1},{\"n\":9}]}";
+    assert_int_equal(ltm_rapidapi_stats_parse(&ch, list, strlen(list), &f, &found, why, sizeof why),
+                     LTM_OK);
+    assert_int_equal(f.reactions, 9);
+}
+
+static void read_stages(void **state)
+{
+    (void)state;
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_INSTAGRAM)->read);
+    assert_non_null(ltm_channel_ops_of(LTM_CHANNEL_RAPIDAPI)->read);
+    assert_null(ltm_channel_ops_of(LTM_CHANNEL_WEBHOOK)->read);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +548,12 @@ int main(void)
         cmocka_unit_test(linkedin_share_stats),
         cmocka_unit_test(sandbox_figures),
         cmocka_unit_test(channel_table),
+        cmocka_unit_test(instagram_insights_metric_lists),
+        cmocka_unit_test(instagram_insights_of_a_post_and_a_story),
+        cmocka_unit_test(instagram_insights_malformed),
+        cmocka_unit_test(instagram_unsupported_metric),
+        cmocka_unit_test(rapidapi_stats_url_and_figures),
+        cmocka_unit_test(read_stages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,6 +255,15 @@ static void instagram(const ltm_http_response *r, const char *account, const cha
                          account ? account : "-", msg);
         return;
     }
+    if (ltm_meta_throttle_code(code)) {
+        /* Meta says when the limit frees up in its usage headers, not in
+         * Retry-After (throttling answers are mostly HTTP 400). */
+        int64_t wait = ltm_meta_quota_wait_ms(r->headers);
+        o->retry_after_ms = wait ? wait : asked_delay(LTM_API_INSTAGRAM, r);
+        ltm_outcome_fail(o, "rate_limited", 1, "Instagram throttled the account (code %d): %s",
+                         code, msg);
+        return;
+    }
     switch (code) {
     case 190:
         ltm_outcome_fail(o, "auth", 0,
@@ -265,13 +274,6 @@ static void instagram(const ltm_http_response *r, const char *account, const cha
     case 200:
         ltm_outcome_fail(o, "auth", 0, "Instagram permission missing for account %s (code %d): %s",
                          account ? account : "-", code, msg);
-        return;
-    case 4:
-    case 17:
-    case 32:
-    case 613:
-        ltm_outcome_fail(o, "rate_limited", 1, "Instagram throttled the account (code %d): %s",
-                         code, msg);
         return;
     case 1:
     case 2:
@@ -347,6 +349,112 @@ void ltm_classify_failure(ltm_api api, int publishing, const ltm_http_response *
         return;
     default:
         by_status(api, r, account, msg, o);
+    }
+}
+
+/* ---- engagement reads ---------------------------------------------------- */
+
+int ltm_meta_throttle_code(int code)
+{
+    return code == 4 || code == 17 || code == 32 || code == 613 || code == 80001 ||
+           code == 80002;
+}
+
+static int usage_full(const cJSON *o)
+{
+    static const char *const pct[] = {"call_count", "total_cputime", "total_time"};
+    for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, pct[i]);
+        if (cJSON_IsNumber(v) && v->valuedouble >= 100)
+            return 1;
+    }
+    return 0;
+}
+
+/* X-App-Usage: {"call_count":N,"total_cputime":N,"total_time":N}, percentages
+ * of a rolling hour. X-Business-Use-Case-Usage: {"<business id>":[{"type":
+ * "instagram","call_count":N,...,"estimated_time_to_regain_access":M}]}, M in
+ * minutes (developers.facebook.com/docs/graph-api/overview/rate-limiting). */
+int64_t ltm_meta_quota_wait_ms(const char *headers)
+{
+    if (!headers)
+        return 0;
+    int full = 0;
+    double regain_min = 0;
+    char *app = ltm_http_header(headers, "X-App-Usage");
+    cJSON *root = app ? cJSON_Parse(app) : NULL;
+    if (cJSON_IsObject(root))
+        full |= usage_full(root);
+    cJSON_Delete(root);
+    free(app);
+    char *buc = ltm_http_header(headers, "X-Business-Use-Case-Usage");
+    root = buc ? cJSON_Parse(buc) : NULL;
+    const cJSON *business, *businesses = cJSON_IsObject(root) ? root : NULL;
+    cJSON_ArrayForEach(business, businesses)
+    {
+        const cJSON *entry, *entries = cJSON_IsArray(business) ? business : NULL;
+        cJSON_ArrayForEach(entry, entries)
+        {
+            if (!cJSON_IsObject(entry))
+                continue;
+            full |= usage_full(entry);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(entry,
+                                                              "estimated_time_to_regain_access");
+            if (cJSON_IsNumber(t) && t->valuedouble > regain_min)
+                regain_min = t->valuedouble;
+        }
+    }
+    cJSON_Delete(root);
+    free(buc);
+    if (regain_min > 0)
+        return seconds_to_ms(regain_min * 60.0);
+    return full ? LTM_META_QUOTA_WAIT_MS : 0;
+}
+
+void ltm_classify_instagram_read(const ltm_http_response *r, const char *account, ltm_outcome *o)
+{
+    const char *who = account ? account : "-";
+    if (r->transport_error || r->truncated || r->status == 0) {
+        ltm_classify_failure(LTM_API_INSTAGRAM, 0, r, account, o);
+        return;
+    }
+    char unused[8], msg[300];
+    int code = json_error_code(r->body, r->body_len, "code", unused, sizeof unused);
+    int subcode = json_error_code(r->body, r->body_len, "error_subcode", unused, sizeof unused);
+    ltm_api_message(LTM_API_INSTAGRAM, r->body, r->body_len, msg, sizeof msg);
+    memset(o, 0, sizeof *o);
+    if (code == 10 && strcasestr(msg, "not enough viewers")) {
+        /* A story seen by fewer than 5 accounts: a reading, without figures. */
+        ltm_figures none;
+        ltm_figures_unset(&none);
+        ltm_outcome_read(o, &none);
+    } else if (code == 10 || (code >= 200 && code <= 299)) {
+        ltm_outcome_fail(o, "permission", 0,
+                         "Instagram token of account %s may not read insights (code %d): grant it "
+                         "instagram_manage_insights (instagram_business_manage_insights with "
+                         "Instagram Login): %s", who, code, msg);
+    } else if (code == 100 && subcode == 33) {
+        ltm_outcome_gone(o, "Instagram media does not exist any more (code 100, subcode 33): %s",
+                         msg);
+    } else if (code == 100 && subcode == 2108006) {
+        ltm_outcome_fail(o, "expired", 0,
+                         "Instagram keeps no insights of media posted before account %s became a "
+                         "business account (subcode 2108006): %s", who, msg);
+    } else if (ltm_meta_throttle_code(code) || r->status == 429) {
+        int64_t wait = ltm_meta_quota_wait_ms(r->headers);
+        if (wait) {
+            o->retry_after_ms = wait;
+            ltm_outcome_fail(o, "quota", 1,
+                             "Instagram API quota of account %s used up (code %d); usable again "
+                             "in about %lld min: %s", who, code, (long long)(wait / 60000), msg);
+        } else {
+            o->retry_after_ms = asked_delay(LTM_API_INSTAGRAM, r);
+            ltm_outcome_fail(o, "rate_limited", 1,
+                             "Instagram throttled the account (code %d, HTTP %ld): %s", code,
+                             r->status, msg);
+        }
+    } else {
+        ltm_classify_failure(LTM_API_INSTAGRAM, 0, r, account, o);
     }
 }
 

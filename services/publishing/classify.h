@@ -77,4 +77,33 @@ int64_t ltm_reset_duration_ms(const char *value);
  * else the start of the body) into out, printable characters only. */
 void ltm_api_message(ltm_api api, const char *body, size_t len, char *out, size_t size);
 
+/* ---- engagement reads (issue 15) ---------------------------------------- */
+
+/* Meta's throttling codes: 4 (app), 17 (user), 32 (Page), 613 (custom),
+ * 80001 (Page) and 80002 (Instagram) business use case limits. */
+int ltm_meta_throttle_code(int code);
+/* When a throttling answer's X-Business-Use-Case-Usage or X-App-Usage shows
+ * a usage at 100 % or an estimated_time_to_regain_access (minutes), the wait
+ * it asks for: that time, or LTM_META_QUOTA_WAIT_MS when it names none;
+ * 0 when the headers show no exhausted quota (or are absent/unreadable). */
+#define LTM_META_QUOTA_WAIT_MS (60LL * 60 * 1000)
+int64_t ltm_meta_quota_wait_ms(const char *headers);
+
+/* Classifies an answer to Instagram media insights (GET /{media-id}/insights)
+ * or to the media check after it that is not a success:
+ *   code 10 "Not enough viewers" (a story under 5 viewers) -> read, with
+ *     every figure absent;
+ *   code 10 otherwise, 200-299 -> failed "permission", not retryable, naming
+ *     instagram_manage_insights;
+ *   code 100 subcode 33 (object does not exist) -> gone;
+ *   code 100 subcode 2108006 (posted before the business conversion) ->
+ *     failed "expired", not retryable: its insights never exist;
+ *   throttling (ltm_meta_throttle_code, or 429) -> failed "quota" with the
+ *     wait of ltm_meta_quota_wait_ms when the usage headers say so, else
+ *     "rate_limited" with Retry-After when given; both retryable;
+ *   anything else as ltm_classify_failure (190 auth, 1/2 and 5xx server,
+ *     other 100 validation, transport network). */
+void ltm_classify_instagram_read(const ltm_http_response *resp, const char *account,
+                                 ltm_outcome *out);
+
 #endif

@@ -290,6 +290,117 @@ static void linkedin_read_answers(void **state)
     expect(&o, LTM_RESULT_FAILED, "network", 1); /* a read is never "unconfirmed" */
 }
 
+/* ---- engagement reads ---------------------------------------------------- */
+
+static ltm_outcome classify_read(long status, const char *body, const char *headers)
+{
+    ltm_http_response r = {0};
+    r.status = status;
+    r.body = (char *)(body ? body : "");
+    r.body_len = strlen(r.body);
+    r.headers = (char *)(headers ? headers : "");
+    r.sent = 1;
+    ltm_outcome o;
+    ltm_classify_instagram_read(&r, "acme", &o);
+    return o;
+}
+
+static void instagram_read_gone_permission_viewers(void **state)
+{
+    (void)state;
+    char *deleted = fixture("instagram-insights-deleted.json");
+    ltm_outcome o = classify_read(400, deleted, NULL);
+    assert_int_equal(o.status, LTM_RESULT_GONE);
+    assert_non_null(strstr(o.error, "subcode 33"));
+    free(deleted);
+
+    const char *token = "EAAOcIgReadToken123";
+    ltm_log_add_secret(token);
+    char *perm = fixture("instagram-insights-permission.json");
+    o = classify_read(400, perm, NULL);
+    expect(&o, LTM_RESULT_FAILED, "permission", 0);
+    assert_non_null(strstr(o.error, "instagram_manage_insights"));
+    assert_non_null(strstr(o.error, "account acme"));
+    free(perm);
+    o = classify_read(403, "{\"error\":{\"message\":\"(#200) Requires instagram_manage_insights "
+                           "permission, token EAAOcIgReadToken123\",\"code\":200}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "permission", 0);
+    assert_null(strstr(o.error, token));
+    o = classify_read(400, "{\"error\":{\"message\":\"x\",\"code\":299}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "permission", 0);
+
+    /* A story under 5 viewers: a reading without figures, not a failure. */
+    char *few = fixture("instagram-insights-few-viewers.json");
+    o = classify_read(400, few, NULL);
+    assert_int_equal(o.status, LTM_RESULT_READ);
+    assert_int_equal(o.figures.impressions, -1);
+    assert_int_equal(o.figures.reach, -1);
+    assert_int_equal(o.figures.saves, -1);
+    free(few);
+
+    o = classify_read(400, "{\"error\":{\"message\":\"Invalid parameter\",\"code\":100,"
+                           "\"error_subcode\":2108006,\"error_user_title\":\"Media posted before "
+                           "business account conversion\"}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "expired", 0);
+    o = classify_read(400, "{\"error\":{\"message\":\"bad\",\"code\":100}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "validation", 0);
+    o = classify_read(400, "{\"error\":{\"message\":\"expired\",\"code\":190}}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    o = classify_read(502, "<html>Bad gateway</html>", NULL);
+    expect(&o, LTM_RESULT_FAILED, "server", 1);
+}
+
+static void instagram_read_throttling_and_quota(void **state)
+{
+    (void)state;
+    char *app = fixture("instagram-throttled.json"), *buc = fixture("instagram-insights-buc-throttled.json");
+    /* Code 4 with the app's hourly usage at 100 %: quota, one hour. */
+    ltm_outcome o = classify_read(400, app, "HTTP/1.1 400 Bad Request\r\nX-App-Usage: "
+                                            "{\"call_count\":100,\"total_cputime\":20,"
+                                            "\"total_time\":31}\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 3600000);
+    /* Code 80002 with a regain time of 7 minutes. */
+    o = classify_read(400, buc, "x-business-use-case-usage: {\"17841400000000001\":[{\"type\":"
+                                "\"instagram\",\"call_count\":96,\"total_cputime\":12,"
+                                "\"total_time\":14,\"estimated_time_to_regain_access\":7}]}\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 7 * 60000);
+    assert_non_null(strstr(o.error, "about 7 min"));
+    /* Below the limits, with Retry-After: a short throttle. */
+    o = classify_read(400, buc, "X-App-Usage: {\"call_count\":40}\r\nRetry-After: 30\r\n");
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 30000);
+    o = classify_read(429, "", NULL);
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 0);
+    /* Unreadable usage headers count as none. */
+    o = classify_read(400, app, "X-App-Usage: {call_count:100\r\nX-Business-Use-Case-Usage: []\r\n");
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(ltm_meta_quota_wait_ms(NULL), 0);
+    assert_int_equal(ltm_meta_quota_wait_ms("X-Business-Use-Case-Usage: {\"1\":[{\"type\":"
+                                            "\"instagram\",\"total_time\":100}]}\r\n"),
+                     3600000);
+    assert_int_equal(ltm_meta_quota_wait_ms("X-Business-Use-Case-Usage: {\"1\":[{"
+                                            "\"estimated_time_to_regain_access\":1e30}]}\r\n"),
+                     7LL * 86400 * 1000);
+    /* The publishing path keeps rate_limited but waits what Meta names. */
+    o = classify(LTM_API_INSTAGRAM, 1, 400, buc, "X-Business-Use-Case-Usage: {\"1\":[{"
+                                                "\"estimated_time_to_regain_access\":2}]}\r\n");
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 120000);
+    /* A transport failure is the network's. */
+    ltm_http_response r = {0};
+    r.transport_error = 28;
+    snprintf(r.transport_msg, sizeof r.transport_msg, "Timeout was reached");
+    r.body = (char *)"";
+    r.headers = (char *)"";
+    ltm_classify_instagram_read(&r, "acme", &o);
+    expect(&o, LTM_RESULT_FAILED, "network", 1);
+    free(app);
+    free(buc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +415,8 @@ int main(void)
         cmocka_unit_test(delays_out_of_range),
         cmocka_unit_test(api_message_is_printable_and_bounded),
         cmocka_unit_test(echoed_key_cut_at_the_limit_leaves_no_piece),
+        cmocka_unit_test(instagram_read_gone_permission_viewers),
+        cmocka_unit_test(instagram_read_throttling_and_quota),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

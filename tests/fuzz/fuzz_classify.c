@@ -1,6 +1,7 @@
 /* What the workers read from the APIs they call: status, headers and body
  * of an answer (classify.c), the 2xx bodies of OpenAI, Replicate, LinkedIn,
- * Instagram and RapidAPI, and the times inside them (timeutil.c). A server
+ * Instagram and RapidAPI (publishing, and the figures of engagement reads),
+ * and the times inside them (timeutil.c). A server
  * we do not control, or anything between us and it, writes these bytes.
  *
  * Input: selector byte, status byte, then headers NUL body. */
@@ -37,6 +38,26 @@ static void bodies(const char *body, size_t len)
     free(ltm_rapidapi_id(&ch, body, len));
     ch.id_field = "data.id";
     free(ltm_rapidapi_id(&ch, body, len));
+
+    /* Engagement reads: figures are whole numbers >= 0 or absent (-1). */
+    ltm_figures f;
+    int found;
+    char why[300];
+    if (ltm_instagram_insights_parse(body, len, &f, &found, why, sizeof why) == 0)
+        for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+            if (ltm_figure_get(&f, i) < -1)
+                abort();
+    int m = ltm_instagram_unsupported_metric(body, len, LTM_JOB_POST, 0);
+    if (m < -1 || m >= LTM_IG_METRIC_COUNT)
+        abort();
+    ch.stats_path = "/p/{id}";
+    ch.stats_fields[0] = "data.views";
+    ch.stats_fields[2] = "data.items.0.likes";
+    ch.stats_fields[3] = "comments";
+    if (ltm_rapidapi_stats_parse(&ch, body, len, &f, &found, why, sizeof why) == 0)
+        for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+            if (ltm_figure_get(&f, i) < -1)
+                abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,6 +82,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ltm_outcome o;
     ltm_classify_failure((ltm_api)(sel % 7), sel & 0x80, &r, (sel & 0x40) ? "acme" : NULL, &o);
     if (o.status == LTM_RESULT_FAILED && !o.error_class)
+        abort();
+    ltm_classify_instagram_read(&r, (sel & 0x40) ? "acme" : NULL, &o);
+    if ((o.status == LTM_RESULT_FAILED && !o.error_class) || o.retry_after_ms < 0 ||
+        o.retry_after_ms > 7LL * 86400 * 1000)
+        abort();
+    int64_t wait = ltm_meta_quota_wait_ms(headers);
+    if (wait < 0 || wait > 7LL * 86400 * 1000)
         abort();
 
     /* The header block's first line also serves as a bare value. */

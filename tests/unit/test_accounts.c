@@ -7,6 +7,7 @@
 #include "ltm/accounts.h"
 #include "ltm/error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define FIX LTM_FIXTURES_DIR "/publishing/"
@@ -169,6 +170,76 @@ static void example_files_are_valid(void **state)
     }
 }
 
+/* Engagement reads through RapidAPI: an optional stats request. */
+static void rapidapi_stats_request(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"accounts\": [{\"name\": \"r\", \"channel\": {\"type\": \"rapidapi\", \"host\": "
+        "\"li-data.p.rapidapi.com\", \"path\": \"/post\", \"stats_path\": \"/get-post?urn={id}\", "
+        "\"stats_fields\": {\"reactions\": \"data.totalReactionCount\", \"comments\": "
+        "\"data.commentsCount\", \"shares\": \"data.items.0.reposts\"}}}, "
+        "{\"name\": \"plain\", \"channel\": {\"type\": \"rapidapi\", \"host\": \"h.example\", "
+        "\"path\": \"/post\"}}]}";
+    ltm_accounts *a = NULL;
+    char err[400] = "";
+    assert_int_equal(ltm_accounts_parse(json, strlen(json), &a, err, sizeof err), LTM_OK);
+    const ltm_channel *ch = &ltm_accounts_find(a, "r")->channel;
+    assert_string_equal(ch->stats_path, "/get-post?urn={id}");
+    assert_null(ch->stats_fields[0]); /* impressions: not offered */
+    assert_null(ch->stats_fields[1]);
+    assert_string_equal(ch->stats_fields[2], "data.totalReactionCount");
+    assert_string_equal(ch->stats_fields[3], "data.commentsCount");
+    assert_string_equal(ch->stats_fields[4], "data.items.0.reposts");
+    assert_null(ch->stats_fields[5]);
+    ch = &ltm_accounts_find(a, "plain")->channel;
+    assert_null(ch->stats_path);
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        assert_null(ch->stats_fields[i]);
+    ltm_accounts_free(a);
+
+    const struct {
+        const char *channel;
+        const char *message;
+    } bad[] = {
+        {"\"stats_path\": \"/get-post\", \"stats_fields\": {\"reactions\": \"likes\"}",
+         "field channel.stats_path: expected a path starting with / that holds {id}"},
+        {"\"stats_path\": \"get/{id}\", \"stats_fields\": {\"reactions\": \"likes\"}",
+         "field channel.stats_path: expected a path starting with /"},
+        {"\"stats_path\": \"/p/{id}\"", "field channel.stats_fields: expected an object"},
+        {"\"stats_path\": \"/p/{id}\", \"stats_fields\": {}", "field channel.stats_fields: expected"},
+        {"\"stats_fields\": {\"reactions\": \"likes\"}", "field channel.stats_fields: needs stats_path"},
+        {"\"stats_path\": \"/p/{id}\", \"stats_fields\": {\"likes\": \"likes\"}",
+         "field channel.stats_fields.likes: expected one of impressions, reach"},
+        {"\"stats_path\": \"/p/{id}\", \"stats_fields\": {\"reactions\": 3}",
+         "field channel.stats_fields.reactions: expected a dotted path"},
+        {"\"stats_path\": \"/p/{id}\", \"stats_fields\": {\"reactions\": \"data..likes\"}",
+         "field channel.stats_fields.reactions: expected a dotted path"},
+        {"\"stats_path\": \"/p/{id}\", \"stats_fields\": {\"reactions\": \"data.likes\", "
+         "\"comments\": \"$.x\"}",
+         "field channel.stats_fields.comments: expected a dotted path"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[600];
+        snprintf(text, sizeof text, "{\"accounts\": [{\"name\": \"r\", \"channel\": {\"type\": "
+                                    "\"rapidapi\", \"host\": \"h.example\", \"path\": \"/post\", "
+                                    "%s}}]}", bad[i].channel);
+        a = NULL;
+        err[0] = '\0';
+        assert_int_equal(ltm_accounts_parse(text, strlen(text), &a, err, sizeof err), LTM_EINVAL);
+        assert_null(a);
+        if (!strstr(err, bad[i].message) || !strstr(err, "account \"r\""))
+            fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, err, bad[i].message);
+    }
+    /* A figure named twice keeps the last path, without a leak (ASan). */
+    const char *twice = "{\"accounts\": [{\"name\": \"r\", \"channel\": {\"type\": \"rapidapi\", "
+                        "\"host\": \"h.example\", \"path\": \"/post\", \"stats_path\": \"/p/{id}\", "
+                        "\"stats_fields\": {\"shares\": \"a\", \"shares\": \"b\"}}}]}";
+    assert_int_equal(ltm_accounts_parse(twice, strlen(twice), &a, err, sizeof err), LTM_OK);
+    assert_string_equal(a->items[0].channel.stats_fields[4], "b");
+    ltm_accounts_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +249,7 @@ int main(void)
         cmocka_unit_test(parse_rejects_bad_fields),
         cmocka_unit_test(resolve_reads_tokens_and_names_missing_ones),
         cmocka_unit_test(example_files_are_valid),
+        cmocka_unit_test(rapidapi_stats_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
