@@ -119,6 +119,7 @@ services:
     environment:
       LTM_RETRY_BASE_POST: 2s
       LTM_LEASE: 30s
+      LTM_ENGAGEMENT_AGES: 2s,4s
   poster:
     environment:
       LTM_HTTP_TIMEOUT: 5s
@@ -357,6 +358,27 @@ class ComposeStackTest(unittest.TestCase):
         proc = self.compose("--profile", "tools", "run", "--rm", "ltmctl", "post",
                             "--account", "demo", "--text", "Hello from compose", "--wait")
         self.assertRegex(proc.stdout, r"post:demo:ondemand:\S+ published by attempt 1: sandbox:")
+        job_id = re.search(r"(post:demo:ondemand:\S+) published", proc.stdout).group(1)
+        # Its figures are read back at the compressed ages (2 s, 4 s) through
+        # the deployed ACL and the poster's engagement role, and shown by
+        # ltmctl traffic and on /status.
+        def read_twice():
+            out = self.ltmctl("traffic", "--days", "1", "--account", "demo", "--posts").stdout
+            posts = [p for p in json.loads(out).get("posts", []) if p["job_id"] == job_id]
+            return posts if posts and len(posts[0].get("readings", [])) == 2 else None
+        (post,) = ltmtest.wait_until(read_twice, 60, "two readings of the compose post")
+        self.assertEqual([r["age_ms"] for r in post["readings"]], [2000, 4000])
+        latest = post["readings"][-1]["figures"]
+        self.assertGreater(latest["impressions"], 0)
+
+        def shown():
+            with urllib.request.urlopen("http://127.0.0.1:%d/status" % self.http_port,
+                                        timeout=5) as r:
+                posts = json.loads(r.read()).get("engagement", {}).get("recent_posts", [])
+            mine = [p for p in posts if p["job_id"] == job_id and p.get("latest")]
+            return mine if mine and mine[0]["latest"]["age_ms"] == 4000 else None
+        (on_status,) = ltmtest.wait_until(shown, 30, "the compose post's figures on /status")
+        self.assertEqual(on_status["latest"]["figures"], latest)
 
     def test_03_three_posters_share_300_jobs_each_published_once(self):
         self.compose("up", "-d", "--scale", "poster=3", "--wait", "--wait-timeout", "120")
