@@ -2,63 +2,12 @@
  * publication, dispatched with the post they read, story expiry, the call
  * budget, source pauses and blocks with their alerts, gone posts, readings
  * as a time series, the status detail and retention. */
-#include "engine.h"
+#include "engine_harness_test.h"
 #include "ledger_files_test.h"
 
-#include "ltm/error.h"
-#include "ltm/timeutil.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <cmocka.h>
-
-#define S 1000LL
 #define M (60 * S)
 #define H (3600 * S)
 #define D (24 * H)
-
-typedef struct {
-    char topic[64];
-    char *json;
-} sent;
-
-static sent out[512];
-static int nout;
-
-static int capture(void *ctx, const char *topic, char *json)
-{
-    (void)ctx;
-    assert_true(nout < 512);
-    snprintf(out[nout].topic, sizeof out[nout].topic, "%s", topic);
-    out[nout++].json = json;
-    return 0;
-}
-
-static void reset(void)
-{
-    for (int i = 0; i < nout; i++)
-        free(out[i].json);
-    nout = 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    reset();
-    return 0;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms = 0;
-    assert_int_equal(ltm_time_parse_iso(s, &ms), 0);
-    return ms;
-}
 
 static engine_settings defaults(void)
 {
@@ -70,40 +19,6 @@ static engine_settings defaults(void)
     assert_int_equal(engagement_ages_parse("1h,24h,7d", 0, &s.post_ages, err, sizeof err), 0);
     assert_int_equal(engagement_ages_parse("1h,23h", D, &s.story_ages, err, sizeof err), 0);
     return s;
-}
-
-static engine *make(const char *accounts_json, const engine_settings *s, ledger *l)
-{
-    sched_accounts a;
-    char err[300];
-    assert_int_equal(sched_accounts_parse(accounts_json, strlen(accounts_json), &a, err, sizeof err), 0);
-    engine *e = NULL;
-    assert_int_equal(engine_new(s, &a, l, capture, NULL, "ltm-scheduler-test", &e), 0);
-    return e;
-}
-
-static ledger *open_ledger(const char *path)
-{
-    ledger *l = NULL;
-    char err[300];
-    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
-    return l;
-}
-
-static ltm_job job_at(int i)
-{
-    ltm_job j;
-    char reason[LTM_REASON_SIZE];
-    assert_int_equal(ltm_job_decode(out[i].json, strlen(out[i].json), &j, reason), 0);
-    return j;
-}
-
-static ltm_result result_at(int i)
-{
-    ltm_result r;
-    char reason[LTM_REASON_SIZE];
-    assert_int_equal(ltm_result_decode(out[i].json, strlen(out[i].json), &r, reason), 0);
-    return r;
 }
 
 static ltm_alert alert_at(int i)

@@ -1,61 +1,10 @@
 /* The retry, lease, duplicate, missed-slot, restart and daily-limit policy
  * of issue 5 on a fake clock: every instant is given, nothing sleeps. */
-#include "engine.h"
+#include "engine_harness_test.h"
 #include "ledger_files_test.h"
 
-#include "ltm/error.h"
-#include "ltm/timeutil.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <cmocka.h>
 #include <sqlite3.h>
-
-#define S 1000LL
-
-typedef struct {
-    char topic[64];
-    char *json;
-} sent;
-
-static sent out[512];
-static int nout;
-
-static int capture(void *ctx, const char *topic, char *json)
-{
-    (void)ctx;
-    assert_true(nout < 512);
-    snprintf(out[nout].topic, sizeof out[nout].topic, "%s", topic);
-    out[nout++].json = json;
-    return 0;
-}
-
-static void reset(void)
-{
-    for (int i = 0; i < nout; i++)
-        free(out[i].json);
-    nout = 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    reset();
-    return 0;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms = 0;
-    assert_int_equal(ltm_time_parse_iso(s, &ms), 0);
-    return ms;
-}
+#include <unistd.h>
 
 static engine_settings defaults(void)
 {
@@ -63,45 +12,6 @@ static engine_settings defaults(void)
                          .report_base_ms = 60 * S, .lease_ms = 600 * S, .grace_ms = 3600 * S,
                          .rate_limit_ms = 900 * S, .report_minute = -1};
     return s;
-}
-
-static engine *make(const char *accounts_json, const engine_settings *s, ledger *l)
-{
-    sched_accounts a;
-    char err[300];
-    assert_int_equal(sched_accounts_parse(accounts_json, strlen(accounts_json), &a, err, sizeof err), 0);
-    engine *e = NULL;
-    assert_int_equal(engine_new(s, &a, l, capture, NULL, "ltm-scheduler-test", &e), 0);
-    return e;
-}
-
-static ledger *open_ledger(const char *path)
-{
-    ledger *l = NULL;
-    char err[300];
-    assert_int_equal(ledger_open(path, &l, err, sizeof err), 0);
-    return l;
-}
-
-/* A fresh ledger file in $TMPDIR (default /tmp), for the tests that restart
- * the engine on the same ledger. */
-
-
-/* The job published as out[i]. */
-static ltm_job job_at(int i)
-{
-    ltm_job j;
-    char reason[LTM_REASON_SIZE];
-    assert_int_equal(ltm_job_decode(out[i].json, strlen(out[i].json), &j, reason), 0);
-    return j;
-}
-
-static ltm_result result_at(int i)
-{
-    ltm_result r;
-    char reason[LTM_REASON_SIZE];
-    assert_int_equal(ltm_result_decode(out[i].json, strlen(out[i].json), &r, reason), 0);
-    return r;
 }
 
 static void answer(engine *e, const char *job_id, int attempt, ltm_result_status status,
