@@ -5,6 +5,8 @@
 #include "engine_harness_test.h"
 #include "ledger_files_test.h"
 
+#include <sqlite3.h>
+
 #define M (60 * S)
 #define H (3600 * S)
 #define D (24 * H)
@@ -728,6 +730,74 @@ static void retention_prunes_posts_checks_and_readings(void **state)
     ledger_close(l);
 }
 
+/* The note the ledger kept with the results of job_id, "|"-separated, and
+ * how many of them counted. */
+static void result_notes(const char *path, const char *job_id, char *notes, size_t size,
+                         int *counted)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT counted, note FROM results WHERE job_id = ?"
+                                            " ORDER BY id", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+    notes[0] = '\0';
+    *counted = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        *counted += sqlite3_column_int(st, 0);
+        const char *n = (const char *)sqlite3_column_text(st, 1);
+        size_t used = strlen(notes);
+        snprintf(notes + used, size - used, "%s|", n ? n : "");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* A result whose kind is not its job's is recorded with a note and leaves
+ * the job alone. */
+static void result_of_another_kind_changes_nothing(void **state)
+{
+    (void)state;
+    char path[512];
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
+    engine_settings s = defaults();
+    ledger *l = open_ledger(path);
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T08:00:00Z");
+    assert_int_equal(engine_start(e, t0 - M), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    /* A check's read result under the post's id: the post is not failed. */
+    ltm_figures f = figures(3, 1);
+    check_result(e, POST, 1, LTM_RESULT_READ, NULL, 0, 0, &f, t0 + S);
+    expect_job(e, POST, "in_flight", 1, -1);
+    char notes[512];
+    int counted = -1;
+    result_notes(path, POST, notes, sizeof notes, &counted);
+    assert_int_equal(counted, 0);
+    assert_string_equal(notes, "kind engagement does not match the job's kind post|");
+    /* The real result still counts. */
+    publish_result(e, POST, 1, "linkedin", "urn:li:share:7", "tips", t0 + 2 * S);
+    expect_job(e, POST, "published", 1, 0);
+    int64_t pub = t0 + 2 * S;
+    assert_int_equal(engine_run(e, pub + H), 0);
+    expect_job(e, CHECK_1H, "in_flight", 1, -1);
+    /* A post's published result under a check's id: the check is not failed. */
+    publish_result(e, CHECK_1H, 1, "linkedin", "urn:li:share:9", NULL, pub + H + S);
+    expect_job(e, CHECK_1H, "in_flight", 1, -1);
+    result_notes(path, CHECK_1H, notes, sizeof notes, &counted);
+    assert_int_equal(counted, 0);
+    assert_string_equal(notes, "kind post does not match the job's kind engagement|");
+    check_result(e, CHECK_1H, 1, LTM_RESULT_READ, NULL, 0, 0, &f, pub + H + 2 * S);
+    expect_job(e, CHECK_1H, "read", 1, 0);
+    char *detail = engine_detail_json(e, pub + H + 3 * S);
+    assert_non_null(strstr(detail, "\"results_ignored\":2,"));
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    remove_ledger(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -745,6 +815,7 @@ int main(void)
         cmocka_unit_test_setup(readings_are_a_time_series, setup),
         cmocka_unit_test_setup(recent_posts_newest_first_and_limited, setup),
         cmocka_unit_test_setup(retention_prunes_posts_checks_and_readings, setup),
+        cmocka_unit_test_setup(result_of_another_kind_changes_nothing, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
