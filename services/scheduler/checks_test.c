@@ -798,6 +798,61 @@ static void result_of_another_kind_changes_nothing(void **state)
     remove_ledger(path);
 }
 
+/* A post job created long before its publication (ltmctl --at, a hold,
+ * retries) stays with its readings while its checks are due. */
+static void prune_keeps_posts_with_checks_due(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    s.retention_ms = 30 * D;
+    const char *evening = "{\"accounts\":[{\"name\":\"acme\",\"timezone\":\"UTC\","
+                          "\"schedule\":{\"posts\":[\"20:00\"]}}]}";
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(evening, &s, l);
+    int64_t t0 = iso("2026-11-25T08:00:00Z");
+    ledger_job j = {0};
+    snprintf(j.job_id, sizeof j.job_id, "%s", POST);
+    j.kind = LTM_JOB_POST;
+    snprintf(j.account, sizeof j.account, "acme");
+    j.slot_ms = t0;
+    snprintf(j.state, sizeof j.state, LEDGER_WAITING);
+    j.max_attempts = 3;
+    j.due_ms = t0;
+    snprintf(j.origin, sizeof j.origin, "ltmctl");
+    j.created_ms = t0 - 40 * D;
+    assert_int_equal(ledger_job_insert(l, &j), 1);
+    assert_int_equal(engine_start(e, t0 - M), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    expect_job(e, POST, "in_flight", 1, -1);
+    int64_t pub = t0 + 2 * S;
+    publish_result(e, POST, 1, "linkedin", "urn:li:share:7", "tips", pub);
+    ltm_figures f = figures(1, 1);
+    const char *checks[] = {CHECK_1H, CHECK_24H, CHECK_7D};
+    int64_t ages[] = {H, D, 7 * D};
+    ledger_post p;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(engine_run(e, pub + ages[k]), 0);
+        expect_job(e, checks[k], "in_flight", 1, -1);
+        check_result(e, checks[k], 1, LTM_RESULT_READ, NULL, 0, 0, &f, pub + ages[k] + S);
+        expect_job(e, checks[k], "read", 1, 0);
+        assert_int_equal(ledger_post_get(l, POST, &p), 0);
+    }
+    /* Every check read, published 8 days ago: still within the retention. */
+    assert_int_equal(engine_run(e, pub + 8 * D), 0);
+    assert_int_equal(ledger_post_get(l, POST, &p), 0);
+    ledger_reading r[4];
+    int n = -1;
+    assert_int_equal(ledger_readings(l, POST, r, 4, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(engine_run(e, pub + 31 * D), 0);
+    assert_int_equal(ledger_post_get(l, POST, &p), LTM_ENOTFOUND);
+    assert_int_equal(ledger_readings(l, POST, r, 4, &n), 0);
+    assert_int_equal(n, 0);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -816,6 +871,7 @@ int main(void)
         cmocka_unit_test_setup(recent_posts_newest_first_and_limited, setup),
         cmocka_unit_test_setup(retention_prunes_posts_checks_and_readings, setup),
         cmocka_unit_test_setup(result_of_another_kind_changes_nothing, setup),
+        cmocka_unit_test_setup(prune_keeps_posts_with_checks_due, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -729,8 +729,12 @@ int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted)
     *deleted = 0;
     int rc = run(l, prepare(l, "DELETE FROM prune"), "prune");
     sqlite3_stmt *st = rc ? NULL : prepare(l,
-        "INSERT INTO prune SELECT job_id FROM jobs WHERE created_ms < ? AND state NOT IN"
-        " ('waiting','in_flight','held') ORDER BY created_ms LIMIT ?");
+        "INSERT INTO prune SELECT job_id FROM jobs j WHERE created_ms < ?1 AND state NOT IN"
+        " ('waiting','in_flight','held') AND NOT EXISTS (SELECT 1 FROM posts p"
+        "  WHERE p.job_id = j.job_id AND (p.published_ms >= ?1 OR EXISTS (SELECT 1 FROM checks c"
+        "   JOIN jobs cj ON cj.job_id = c.job_id WHERE c.post_job_id = p.job_id"
+        "   AND cj.state IN ('waiting','in_flight','held'))))"
+        " ORDER BY created_ms LIMIT ?2");
     if (st) {
         sqlite3_bind_int64(st, 1, before_ms);
         sqlite3_bind_int(st, 2, max);
@@ -741,8 +745,9 @@ int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted)
     if (!rc)
         rc = run(l, prepare(l, "DELETE FROM results WHERE job_id IN prune"), "prune results");
     /* A pruned post leaves with its readings; a pruned check with its row.
-     * LTM_LEDGER_RETENTION is longer than the oldest age (main.c), so no
-     * post leaves while one of its checks is still due. */
+     * A post job is kept while it was published within the retention or
+     * one of its checks is active: its job may have been created long
+     * before (ltmctl --at, holds, retries) and its checks still read it. */
     if (!rc)
         rc = run(l, prepare(l, "DELETE FROM readings WHERE post_job_id IN prune"),
                  "prune readings");
