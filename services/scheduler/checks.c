@@ -255,18 +255,49 @@ int checks_resume(engine *e, const char *account, int64_t now)
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static int end_gone(engine *e, ledger_job *j, const char *post_job_id, const char *why,
-                    int64_t now)
+#define GONE_WHY "the post was deleted on the network: not read"
+
+/* Ends a check gone without a call: the scheduler publishes its final
+ * result, so the notifier and the gateway see every check end. */
+static int end_check_gone(engine *e, ledger_job *j, const char *why, int64_t now)
 {
     engine_set_state(j, "gone", 0, why);
     int rc = ledger_job_update(e->l, j, now);
-    int ended = 0;
+    e->c.checks_gone++;
+    return rc != LTM_OK ? rc : engine_final_result(e, j, LTM_RESULT_GONE, NULL, why, now);
+}
+
+/* The post is gone: j ends gone (with a final result of ours unless the
+ * worker's gone result ended it), and so does every other active check of
+ * the post. */
+static int end_gone(engine *e, ledger_job *j, const char *post_job_id, const char *why,
+                    int worker_said, int64_t now)
+{
+    int rc;
+    if (worker_said) {
+        engine_set_state(j, "gone", 0, why);
+        rc = ledger_job_update(e->l, j, now);
+        e->c.checks_gone++;
+    } else {
+        rc = end_check_gone(e, j, why, now);
+    }
     if (rc == LTM_OK)
         rc = ledger_post_set_state(e->l, post_job_id, "gone");
-    if (rc == LTM_OK)
-        rc = ledger_checks_end(e->l, post_job_id, "gone",
-                               "the post was deleted on the network: not read", now, &ended);
-    e->c.checks_gone += 1 + (uint64_t)ended;
+    int ended = 0;
+    char id[sizeof j->job_id];
+    /* Each turn ends the check it found, so the loop ends. */
+    while (rc == LTM_OK && (rc = ledger_check_next_active(e->l, post_job_id, id, sizeof id)) ==
+                               LTM_OK) {
+        ledger_job other;
+        rc = ledger_job_get(e->l, id, &other);
+        if (rc == LTM_OK) {
+            rc = end_check_gone(e, &other, GONE_WHY, now);
+            ledger_job_clear(&other);
+            ended++;
+        }
+    }
+    if (rc == LTM_ENOTFOUND)
+        rc = LTM_OK;
     ltm_info("post gone: its checks end", "job_id", j->job_id, "post_job_id", post_job_id,
              "other_checks_ended", LTM_INT(ended));
     return rc;
@@ -306,7 +337,7 @@ int checks_gate(engine *e, ledger_job *j, check_target *t, int64_t now)
         return rc;
     const ledger_post *p = &t->post;
     if (strcmp(p->state, "gone") == 0)
-        return end_gone(e, j, p->job_id, "the post was deleted on the network: not read", now);
+        return end_gone(e, j, p->job_id, GONE_WHY, 0, now);
     char why[512], at[LTM_ISO_SIZE], source[128];
     if (p->kind == LTM_JOB_STORY && now >= p->published_ms + STORY_LIFE_MS) {
         snprintf(why, sizeof why,
@@ -376,7 +407,7 @@ int checks_apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
         return end_gone(e, j, p->job_id,
                         r->error && *r->error ? r->error
                                               : "the post no longer exists on the network",
-                        now);
+                        1, now);
     const char *cls = r->error_class ? r->error_class : "internal";
     int limited = strcmp(cls, "rate_limited") == 0 && r->retryable;
     /* A quota or a rate limit holds the source back; the check waits

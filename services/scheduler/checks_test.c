@@ -853,6 +853,97 @@ static void prune_keeps_posts_with_checks_due(void **state)
     ledger_close(l);
 }
 
+/* Every check of a gone post ends with a result the notifier and the
+ * gateway see; a worker's late read of one changes nothing. */
+static void gone_publishes_a_final_for_each_other_check(void **state)
+{
+    (void)state;
+    char path[512];
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
+    engine_settings s = defaults();
+    char err[200];
+    assert_int_equal(engagement_ages_parse("1h,61m,7d", 0, &s.post_ages, err, sizeof err), 0);
+    ledger *l = open_ledger(path);
+    engine *e = make(ACME, &s, l);
+    int64_t pub = published_post(e, "linkedin");
+    const char *c61 = "engagement:post:acme:2026-11-25T08:00:00Z@61m";
+    assert_int_equal(engine_run(e, pub + 61 * M), 0);
+    expect_job(e, CHECK_1H, "in_flight", 1, -1);
+    expect_job(e, c61, "in_flight", 1, -1);
+    reset();
+    check_result(e, CHECK_1H, 1, LTM_RESULT_GONE, NULL, 0, 0, NULL, pub + 61 * M + S);
+    expect_job(e, c61, "gone", 1, 0);
+    expect_job(e, CHECK_7D, "gone", 0, 0);
+    /* The worker answered for the 1h check; the scheduler for the other two. */
+    assert_int_equal(count_topic("ltm/results", 0), 2);
+    const char *ids[] = {c61, CHECK_7D};
+    int64_t ages[] = {61 * M, 7 * D};
+    for (int k = 0; k < 2; k++) {
+        ltm_result r = result_at(k);
+        assert_string_equal(out[k].topic, "ltm/results");
+        assert_string_equal(r.job_id, ids[k]);
+        assert_int_equal(r.kind, LTM_JOB_ENGAGEMENT);
+        assert_int_equal(r.status, LTM_RESULT_GONE);
+        assert_true(r.final);
+        assert_string_equal(r.post_job_id, POST);
+        assert_int_equal(r.age_ms, ages[k]);
+        assert_string_equal(r.worker, "ltm-scheduler-test");
+        assert_non_null(strstr(r.error, "deleted"));
+        ltm_result_clear(&r);
+    }
+    /* The 61m check was in flight: its worker's read comes late. */
+    ltm_figures f = figures(8, 1);
+    check_result(e, c61, 1, LTM_RESULT_READ, NULL, 0, 0, &f, pub + 61 * M + 2 * S);
+    expect_job(e, c61, "gone", 1, 0);
+    char notes[256];
+    int counted = -1;
+    result_notes(path, c61, notes, sizeof notes, &counted);
+    assert_int_equal(counted, 0);
+    assert_string_equal(notes, "late: the job had already ended|");
+    ledger_reading rd[4];
+    int n = -1;
+    assert_int_equal(ledger_readings(l, POST, rd, 4, &n), 0);
+    assert_int_equal(n, 0);
+    char *detail = engine_detail_json(e, pub + 61 * M + 3 * S);
+    assert_non_null(strstr(detail, "\"read\":0,\"gone\":3"));
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    remove_ledger(path);
+}
+
+/* A check found at dispatch with its post already gone ends with the
+ * scheduler's result too. */
+static void gone_post_found_at_dispatch_gets_a_result(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t pub = published_post(e, "linkedin");
+    assert_int_equal(ledger_post_set_state(l, POST, "gone"), 0);
+    reset();
+    assert_int_equal(engine_run(e, pub + H), 0);
+    assert_int_equal(count_topic("ltm/jobs/engagement", 0), 0);
+    expect_job(e, CHECK_1H, "gone", 0, 0);
+    expect_job(e, CHECK_24H, "gone", 0, 0);
+    expect_job(e, CHECK_7D, "gone", 0, 0);
+    assert_int_equal(count_topic("ltm/results", 0), 3);
+    for (int k = 0; k < nout; k++) {
+        if (strcmp(out[k].topic, "ltm/results") != 0)
+            continue;
+        ltm_result r = result_at(k);
+        assert_int_equal(r.status, LTM_RESULT_GONE);
+        assert_true(r.final);
+        assert_string_equal(r.post_job_id, POST);
+        ltm_result_clear(&r);
+    }
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -872,6 +963,8 @@ int main(void)
         cmocka_unit_test_setup(retention_prunes_posts_checks_and_readings, setup),
         cmocka_unit_test_setup(result_of_another_kind_changes_nothing, setup),
         cmocka_unit_test_setup(prune_keeps_posts_with_checks_due, setup),
+        cmocka_unit_test_setup(gone_publishes_a_final_for_each_other_check, setup),
+        cmocka_unit_test_setup(gone_post_found_at_dispatch_gets_a_result, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
