@@ -185,6 +185,17 @@ static int block_source(engine *e, const ledger_post *p, const char *error, int6
     if (rc != LTM_OK)
         return rc;
     char summary[700];
+    /* The block replaces the row that remembered the quota episode: close
+     * the episode now, or its alert would fire forever. */
+    if (is_quota(old_reason)) {
+        snprintf(summary, sizeof summary,
+                 "%s API quota episode of account %s closed: the source is blocked by a "
+                 "permission error instead (see engagement.permission.%s.%s)",
+                 p->channel, p->account, p->channel, p->account);
+        rc = alert(e, "quota", p, 0, summary, since, now);
+        if (rc != LTM_OK)
+            return rc;
+    }
     snprintf(summary, sizeof summary,
              "%s token of account %s cannot read post figures (%.200s): engagement checks "
              "stopped; fix the token's scope, then ltmctl resume %s",

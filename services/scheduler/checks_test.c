@@ -944,6 +944,47 @@ static void gone_post_found_at_dispatch_gets_a_result(void **state)
     ledger_close(l);
 }
 
+/* Quota then permission on one source: the block closes the quota episode,
+ * resume lifts the block: no alert is left firing. */
+static void every_alert_resolved_after_quota_then_block(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    char err[200];
+    assert_int_equal(engagement_ages_parse("1h,61m,2h", 0, &s.post_ages, err, sizeof err), 0);
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t pub = published_post(e, "rapidapi");
+    const char *c61 = "engagement:post:acme:2026-11-25T08:00:00Z@61m";
+    assert_int_equal(engine_run(e, pub + 61 * M), 0);
+    reset();
+    check_result(e, CHECK_1H, 1, LTM_RESULT_FAILED, "quota", 0, 0, NULL, pub + 61 * M + S);
+    check_result(e, c61, 1, LTM_RESULT_FAILED, "permission", 0, 0, NULL, pub + 61 * M + 2 * S);
+    char why[200];
+    assert_int_equal(engine_set_paused(e, "acme", 0, pub + 62 * M, why, sizeof why), 0);
+    /* Every key's alerts alternate firing, resolved, and end resolved. */
+    const char *keys[] = {"engagement.quota.rapidapi.acme", "engagement.permission.rapidapi.acme"};
+    for (int k = 0; k < 2; k++) {
+        int firing = 0, seen = 0;
+        for (int i = 0; i < nout; i++) {
+            if (strcmp(out[i].topic, "ltm/alerts") != 0)
+                continue;
+            ltm_alert a = alert_at(i);
+            if (strcmp(a.key, keys[k]) == 0) {
+                assert_int_equal(a.firing, !firing);
+                firing = a.firing;
+                seen++;
+            }
+            ltm_alert_clear(&a);
+        }
+        assert_int_equal(seen, 2);
+        assert_false(firing);
+    }
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -965,6 +1006,7 @@ int main(void)
         cmocka_unit_test_setup(prune_keeps_posts_with_checks_due, setup),
         cmocka_unit_test_setup(gone_publishes_a_final_for_each_other_check, setup),
         cmocka_unit_test_setup(gone_post_found_at_dispatch_gets_a_result, setup),
+        cmocka_unit_test_setup(every_alert_resolved_after_quota_then_block, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
