@@ -444,10 +444,52 @@ int checks_apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
 
 /* ---- status detail ----------------------------------------------------- */
 
+/* The detail rides on a retained status message: the broker drops one
+ * over message_size_limit (256 KiB) and the scheduler then looks down.
+ * Lists are capped and long strings cut so the whole stays well under
+ * 64 KiB whatever the ledger holds. */
+#define DETAIL_SOURCES_MAX 20
+#define DETAIL_TEXT_MAX 200
+
+/* Copies s into out (DETAIL_TEXT_MAX + 4 bytes), cut on a UTF-8 character
+ * boundary and marked with "..." when longer. */
+static const char *cut(const char *s, char *out)
+{
+    size_t n = strlen(s);
+    if (n <= DETAIL_TEXT_MAX)
+        return s;
+    n = DETAIL_TEXT_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
 typedef struct {
-    cJSON *paused, *blocked;
+    char source[128];
+    char reason[256];
+    int64_t at; /* until (paused) or since (blocked) */
+} pause_row;
+
+typedef struct {
+    pause_row paused[DETAIL_SOURCES_MAX], blocked[DETAIL_SOURCES_MAX];
+    int paused_n, blocked_n, paused_total, blocked_total;
     int64_t now;
 } pause_lists;
+
+/* Inserts r into rows[], kept sorted by at and cut at DETAIL_SOURCES_MAX. */
+static void keep_first(pause_row *rows, int *n, const pause_row *r, int later_first)
+{
+    int i = *n < DETAIL_SOURCES_MAX ? (*n)++ : DETAIL_SOURCES_MAX;
+    while (i > 0 && (later_first ? r->at > rows[i - 1].at : r->at < rows[i - 1].at)) {
+        if (i < DETAIL_SOURCES_MAX)
+            rows[i] = rows[i - 1];
+        i--;
+    }
+    if (i < DETAIL_SOURCES_MAX)
+        rows[i] = *r;
+}
 
 static int add_pause(void *ctx, const char *key, int paused, int64_t until_ms,
                      const char *reason, int64_t updated_ms)
@@ -455,17 +497,33 @@ static int add_pause(void *ctx, const char *key, int paused, int64_t until_ms,
     pause_lists *pl = ctx;
     if (!paused && until_ms <= pl->now)
         return 0;
-    cJSON *item = cJSON_CreateObject();
-    if (!item)
-        return LTM_ENOMEM;
-    cJSON_AddItemToArray(paused ? pl->blocked : pl->paused, item);
-    ltm_json_add_str(item, "source", key + strlen(SOURCE_KEY_PREFIX));
-    if (paused)
-        ltm_json_add_time(item, "since", updated_ms);
-    else
-        ltm_json_add_time(item, "until", until_ms);
-    ltm_json_add_str(item, "reason", reason);
+    pause_row r;
+    snprintf(r.source, sizeof r.source, "%s", key + strlen(SOURCE_KEY_PREFIX));
+    snprintf(r.reason, sizeof r.reason, "%s", reason);
+    r.at = paused ? updated_ms : until_ms;
+    /* Paused: the soonest to end first; blocked: the most recent first. */
+    if (paused) {
+        pl->blocked_total++;
+        keep_first(pl->blocked, &pl->blocked_n, &r, 1);
+    } else {
+        pl->paused_total++;
+        keep_first(pl->paused, &pl->paused_n, &r, 0);
+    }
     return 0;
+}
+
+static void add_pause_rows(cJSON *arr, const pause_row *rows, int n, const char *at_name)
+{
+    char buf[DETAIL_TEXT_MAX + 4];
+    for (int i = 0; i < n; i++) {
+        cJSON *item = cJSON_CreateObject();
+        if (!item)
+            return;
+        cJSON_AddItemToArray(arr, item);
+        ltm_json_add_str(item, "source", rows[i].source);
+        ltm_json_add_time(item, at_name, rows[i].at);
+        ltm_json_add_str(item, "reason", cut(rows[i].reason, buf));
+    }
 }
 
 typedef struct {
@@ -491,10 +549,11 @@ static int add_post(void *ctx, const ledger_post *p, const ledger_reading *lates
     ltm_json_add_str(item, "account", p->account);
     ltm_json_add_str(item, "kind", ltm_job_kind_name(p->kind));
     ltm_json_add_str(item, "channel", p->channel);
-    ltm_json_add_str(item, "remote_id", p->remote_id);
+    char buf[DETAIL_TEXT_MAX + 4];
+    ltm_json_add_str(item, "remote_id", cut(p->remote_id, buf));
     ltm_json_add_time(item, "published_at", p->published_ms);
     ltm_json_add_str(item, "slot_local", local);
-    ltm_json_add_str(item, "theme", p->theme);
+    ltm_json_add_str(item, "theme", cut(p->theme, buf));
     ltm_json_add_str(item, "state", p->state);
     cJSON_AddNumberToObject(item, "readings", readings);
     if (!latest) {
@@ -528,11 +587,23 @@ void checks_detail(engine *e, cJSON *o, int64_t now)
     cJSON_AddNumberToObject(g, "gone", (double)e->c.checks_gone);
     cJSON_AddNumberToObject(g, "failed", (double)e->c.checks_failed);
     cJSON_AddNumberToObject(g, "deferred", (double)e->c.checks_deferred);
-    pause_lists pl = {cJSON_AddArrayToObject(g, "paused"), cJSON_AddArrayToObject(g, "blocked"),
-                      now};
-    if (pl.paused && pl.blocked)
-        ledger_pauses_walk(e->l, SOURCE_KEY_PREFIX, add_pause, &pl);
-    recent rp = {e, cJSON_AddArrayToObject(o, "recent_posts"), e->set.recent_posts};
+    pause_lists *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return;
+    pl->now = now;
+    ledger_pauses_walk(e->l, SOURCE_KEY_PREFIX, add_pause, pl);
+    cJSON *paused = cJSON_AddArrayToObject(g, "paused");
+    if (paused)
+        add_pause_rows(paused, pl->paused, pl->paused_n, "until");
+    cJSON_AddNumberToObject(g, "paused_total", pl->paused_total);
+    cJSON *blocked = cJSON_AddArrayToObject(g, "blocked");
+    if (blocked)
+        add_pause_rows(blocked, pl->blocked, pl->blocked_n, "since");
+    cJSON_AddNumberToObject(g, "blocked_total", pl->blocked_total);
+    free(pl);
+    int shown = e->set.recent_posts < ENGINE_RECENT_POSTS_MAX ? e->set.recent_posts
+                                                              : ENGINE_RECENT_POSTS_MAX;
+    recent rp = {e, cJSON_AddArrayToObject(o, "recent_posts"), shown};
     /* Newest first; the walk stops after the last one shown. */
     if (rp.arr && rp.left > 0)
         ledger_posts_since(e->l, 0, NULL, add_post, &rp);
