@@ -185,6 +185,17 @@ static int block_source(engine *e, const ledger_post *p, const char *error, int6
     if (rc != LTM_OK)
         return rc;
     char summary[700];
+    /* The block replaces the row that remembered the quota episode: close
+     * the episode now, or its alert would fire forever. */
+    if (is_quota(old_reason)) {
+        snprintf(summary, sizeof summary,
+                 "%s API quota episode of account %s closed: the source is blocked by a "
+                 "permission error instead (see engagement.permission.%s.%s)",
+                 p->channel, p->account, p->channel, p->account);
+        rc = alert(e, "quota", p, 0, summary, since, now);
+        if (rc != LTM_OK)
+            return rc;
+    }
     snprintf(summary, sizeof summary,
              "%s token of account %s cannot read post figures (%.200s): engagement checks "
              "stopped; fix the token's scope, then ltmctl resume %s",
@@ -255,18 +266,49 @@ int checks_resume(engine *e, const char *account, int64_t now)
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static int end_gone(engine *e, ledger_job *j, const char *post_job_id, const char *why,
-                    int64_t now)
+#define GONE_WHY "the post was deleted on the network: not read"
+
+/* Ends a check gone without a call: the scheduler publishes its final
+ * result, so the notifier and the gateway see every check end. */
+static int end_check_gone(engine *e, ledger_job *j, const char *why, int64_t now)
 {
     engine_set_state(j, "gone", 0, why);
     int rc = ledger_job_update(e->l, j, now);
-    int ended = 0;
+    e->c.checks_gone++;
+    return rc != LTM_OK ? rc : engine_final_result(e, j, LTM_RESULT_GONE, NULL, why, now);
+}
+
+/* The post is gone: j ends gone (with a final result of ours unless the
+ * worker's gone result ended it), and so does every other active check of
+ * the post. */
+static int end_gone(engine *e, ledger_job *j, const char *post_job_id, const char *why,
+                    int worker_said, int64_t now)
+{
+    int rc;
+    if (worker_said) {
+        engine_set_state(j, "gone", 0, why);
+        rc = ledger_job_update(e->l, j, now);
+        e->c.checks_gone++;
+    } else {
+        rc = end_check_gone(e, j, why, now);
+    }
     if (rc == LTM_OK)
         rc = ledger_post_set_state(e->l, post_job_id, "gone");
-    if (rc == LTM_OK)
-        rc = ledger_checks_end(e->l, post_job_id, "gone",
-                               "the post was deleted on the network: not read", now, &ended);
-    e->c.checks_gone += 1 + (uint64_t)ended;
+    int ended = 0;
+    char id[sizeof j->job_id];
+    /* Each turn ends the check it found, so the loop ends. */
+    while (rc == LTM_OK && (rc = ledger_check_next_active(e->l, post_job_id, id, sizeof id)) ==
+                               LTM_OK) {
+        ledger_job other;
+        rc = ledger_job_get(e->l, id, &other);
+        if (rc == LTM_OK) {
+            rc = end_check_gone(e, &other, GONE_WHY, now);
+            ledger_job_clear(&other);
+            ended++;
+        }
+    }
+    if (rc == LTM_ENOTFOUND)
+        rc = LTM_OK;
     ltm_info("post gone: its checks end", "job_id", j->job_id, "post_job_id", post_job_id,
              "other_checks_ended", LTM_INT(ended));
     return rc;
@@ -306,7 +348,7 @@ int checks_gate(engine *e, ledger_job *j, check_target *t, int64_t now)
         return rc;
     const ledger_post *p = &t->post;
     if (strcmp(p->state, "gone") == 0)
-        return end_gone(e, j, p->job_id, "the post was deleted on the network: not read", now);
+        return end_gone(e, j, p->job_id, GONE_WHY, 0, now);
     char why[512], at[LTM_ISO_SIZE], source[128];
     if (p->kind == LTM_JOB_STORY && now >= p->published_ms + STORY_LIFE_MS) {
         snprintf(why, sizeof why,
@@ -376,7 +418,7 @@ int checks_apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
         return end_gone(e, j, p->job_id,
                         r->error && *r->error ? r->error
                                               : "the post no longer exists on the network",
-                        now);
+                        1, now);
     const char *cls = r->error_class ? r->error_class : "internal";
     int limited = strcmp(cls, "rate_limited") == 0 && r->retryable;
     /* A quota or a rate limit holds the source back; the check waits
@@ -402,10 +444,52 @@ int checks_apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
 
 /* ---- status detail ----------------------------------------------------- */
 
+/* The detail rides on a retained status message: the broker drops one
+ * over message_size_limit (256 KiB) and the scheduler then looks down.
+ * Lists are capped and long strings cut so the whole stays well under
+ * 64 KiB whatever the ledger holds. */
+#define DETAIL_SOURCES_MAX 20
+#define DETAIL_TEXT_MAX 200
+
+/* Copies s into out (DETAIL_TEXT_MAX + 4 bytes), cut on a UTF-8 character
+ * boundary and marked with "..." when longer. */
+static const char *cut(const char *s, char *out)
+{
+    size_t n = strlen(s);
+    if (n <= DETAIL_TEXT_MAX)
+        return s;
+    n = DETAIL_TEXT_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
 typedef struct {
-    cJSON *paused, *blocked;
+    char source[128];
+    char reason[256];
+    int64_t at; /* until (paused) or since (blocked) */
+} pause_row;
+
+typedef struct {
+    pause_row paused[DETAIL_SOURCES_MAX], blocked[DETAIL_SOURCES_MAX];
+    int paused_n, blocked_n, paused_total, blocked_total;
     int64_t now;
 } pause_lists;
+
+/* Inserts r into rows[], kept sorted by at and cut at DETAIL_SOURCES_MAX. */
+static void keep_first(pause_row *rows, int *n, const pause_row *r, int later_first)
+{
+    int i = *n < DETAIL_SOURCES_MAX ? (*n)++ : DETAIL_SOURCES_MAX;
+    while (i > 0 && (later_first ? r->at > rows[i - 1].at : r->at < rows[i - 1].at)) {
+        if (i < DETAIL_SOURCES_MAX)
+            rows[i] = rows[i - 1];
+        i--;
+    }
+    if (i < DETAIL_SOURCES_MAX)
+        rows[i] = *r;
+}
 
 static int add_pause(void *ctx, const char *key, int paused, int64_t until_ms,
                      const char *reason, int64_t updated_ms)
@@ -413,17 +497,33 @@ static int add_pause(void *ctx, const char *key, int paused, int64_t until_ms,
     pause_lists *pl = ctx;
     if (!paused && until_ms <= pl->now)
         return 0;
-    cJSON *item = cJSON_CreateObject();
-    if (!item)
-        return LTM_ENOMEM;
-    cJSON_AddItemToArray(paused ? pl->blocked : pl->paused, item);
-    ltm_json_add_str(item, "source", key + strlen(SOURCE_KEY_PREFIX));
-    if (paused)
-        ltm_json_add_time(item, "since", updated_ms);
-    else
-        ltm_json_add_time(item, "until", until_ms);
-    ltm_json_add_str(item, "reason", reason);
+    pause_row r;
+    snprintf(r.source, sizeof r.source, "%s", key + strlen(SOURCE_KEY_PREFIX));
+    snprintf(r.reason, sizeof r.reason, "%s", reason);
+    r.at = paused ? updated_ms : until_ms;
+    /* Paused: the soonest to end first; blocked: the most recent first. */
+    if (paused) {
+        pl->blocked_total++;
+        keep_first(pl->blocked, &pl->blocked_n, &r, 1);
+    } else {
+        pl->paused_total++;
+        keep_first(pl->paused, &pl->paused_n, &r, 0);
+    }
     return 0;
+}
+
+static void add_pause_rows(cJSON *arr, const pause_row *rows, int n, const char *at_name)
+{
+    char buf[DETAIL_TEXT_MAX + 4];
+    for (int i = 0; i < n; i++) {
+        cJSON *item = cJSON_CreateObject();
+        if (!item)
+            return;
+        cJSON_AddItemToArray(arr, item);
+        ltm_json_add_str(item, "source", rows[i].source);
+        ltm_json_add_time(item, at_name, rows[i].at);
+        ltm_json_add_str(item, "reason", cut(rows[i].reason, buf));
+    }
 }
 
 typedef struct {
@@ -449,10 +549,11 @@ static int add_post(void *ctx, const ledger_post *p, const ledger_reading *lates
     ltm_json_add_str(item, "account", p->account);
     ltm_json_add_str(item, "kind", ltm_job_kind_name(p->kind));
     ltm_json_add_str(item, "channel", p->channel);
-    ltm_json_add_str(item, "remote_id", p->remote_id);
+    char buf[DETAIL_TEXT_MAX + 4];
+    ltm_json_add_str(item, "remote_id", cut(p->remote_id, buf));
     ltm_json_add_time(item, "published_at", p->published_ms);
     ltm_json_add_str(item, "slot_local", local);
-    ltm_json_add_str(item, "theme", p->theme);
+    ltm_json_add_str(item, "theme", cut(p->theme, buf));
     ltm_json_add_str(item, "state", p->state);
     cJSON_AddNumberToObject(item, "readings", readings);
     if (!latest) {
@@ -486,11 +587,23 @@ void checks_detail(engine *e, cJSON *o, int64_t now)
     cJSON_AddNumberToObject(g, "gone", (double)e->c.checks_gone);
     cJSON_AddNumberToObject(g, "failed", (double)e->c.checks_failed);
     cJSON_AddNumberToObject(g, "deferred", (double)e->c.checks_deferred);
-    pause_lists pl = {cJSON_AddArrayToObject(g, "paused"), cJSON_AddArrayToObject(g, "blocked"),
-                      now};
-    if (pl.paused && pl.blocked)
-        ledger_pauses_walk(e->l, SOURCE_KEY_PREFIX, add_pause, &pl);
-    recent rp = {e, cJSON_AddArrayToObject(o, "recent_posts"), e->set.recent_posts};
+    pause_lists *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return;
+    pl->now = now;
+    ledger_pauses_walk(e->l, SOURCE_KEY_PREFIX, add_pause, pl);
+    cJSON *paused = cJSON_AddArrayToObject(g, "paused");
+    if (paused)
+        add_pause_rows(paused, pl->paused, pl->paused_n, "until");
+    cJSON_AddNumberToObject(g, "paused_total", pl->paused_total);
+    cJSON *blocked = cJSON_AddArrayToObject(g, "blocked");
+    if (blocked)
+        add_pause_rows(blocked, pl->blocked, pl->blocked_n, "since");
+    cJSON_AddNumberToObject(g, "blocked_total", pl->blocked_total);
+    free(pl);
+    int shown = e->set.recent_posts < ENGINE_RECENT_POSTS_MAX ? e->set.recent_posts
+                                                              : ENGINE_RECENT_POSTS_MAX;
+    recent rp = {e, cJSON_AddArrayToObject(o, "recent_posts"), shown};
     /* Newest first; the walk stops after the last one shown. */
     if (rp.arr && rp.left > 0)
         ledger_posts_since(e->l, 0, NULL, add_post, &rp);

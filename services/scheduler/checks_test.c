@@ -5,6 +5,8 @@
 #include "engine_harness_test.h"
 #include "ledger_files_test.h"
 
+#include <sqlite3.h>
+
 #define M (60 * S)
 #define H (3600 * S)
 #define D (24 * H)
@@ -533,7 +535,8 @@ static void quota_pauses_with_one_alert_then_resolved(void **state)
     check_result(e, c61, 2, LTM_RESULT_READ, NULL, 0, 0, &f, t + S + H + 3 * S);
     assert_int_equal(count_topic("ltm/alerts", 0), 1);
     detail = engine_detail_json(e, t + S + H + 4 * S);
-    assert_non_null(strstr(detail, "\"paused\":[],\"blocked\":[]"));
+    assert_non_null(
+        strstr(detail, "\"paused\":[],\"paused_total\":0,\"blocked\":[],\"blocked_total\":0"));
     free(detail);
     reset();
     engine_free(e);
@@ -728,6 +731,344 @@ static void retention_prunes_posts_checks_and_readings(void **state)
     ledger_close(l);
 }
 
+/* The note the ledger kept with the results of job_id, "|"-separated, and
+ * how many of them counted. */
+static void result_notes(const char *path, const char *job_id, char *notes, size_t size,
+                         int *counted)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT counted, note FROM results WHERE job_id = ?"
+                                            " ORDER BY id", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+    notes[0] = '\0';
+    *counted = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        *counted += sqlite3_column_int(st, 0);
+        const char *n = (const char *)sqlite3_column_text(st, 1);
+        size_t used = strlen(notes);
+        snprintf(notes + used, size - used, "%s|", n ? n : "");
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* The detail rides on a retained message the broker drops over 256 KiB:
+ * whatever the ledger holds, it stays small. */
+static void detail_stays_small_with_many_sources(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    s.recent_posts = 100; /* above the cap: the detail still shows 20 */
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t now = iso("2026-11-25T08:00:00Z");
+    char key[128], reason[256], long_text[1100];
+    memset(reason, 'r', sizeof reason - 1);
+    reason[sizeof reason - 1] = '\0';
+    /* "x" then two-byte characters: the cut at 200 bytes falls inside one. */
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    for (size_t i = 1; i + 2 < sizeof long_text; i += 2)
+        memcpy(long_text + i, "\xc3\xa9", 2);
+    assert_int_equal(ledger_begin(l), 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "engagement:rapidapi:account-%04d", i);
+        /* account-0999 ends first */
+        assert_int_equal(ledger_pause_set(l, key, 0, now + (1000 - i) * M, reason, now - S), 0);
+    }
+    for (int i = 0; i < 30; i++) {
+        snprintf(key, sizeof key, "engagement:linkedin:account-%04d", i);
+        /* account-0029 blocked last */
+        assert_int_equal(ledger_pause_set(l, key, 1, 0, reason, now - (30 - i) * M), 0);
+    }
+    for (int i = 0; i < 30; i++) {
+        ledger_post p = {0};
+        snprintf(p.job_id, sizeof p.job_id, "post:acme:2026-11-%02dT08:00:00Z", i + 1);
+        snprintf(p.account, sizeof p.account, "acme");
+        p.kind = LTM_JOB_POST;
+        snprintf(p.channel, sizeof p.channel, "linkedin");
+        memcpy(p.remote_id, long_text, sizeof p.remote_id - 1);
+        memcpy(p.theme, long_text, sizeof p.theme - 1);
+        snprintf(p.state, sizeof p.state, "live");
+        p.slot_ms = p.published_ms = now - (30 - i) * D;
+        assert_int_equal(ledger_post_insert(l, &p), 1);
+    }
+    assert_int_equal(ledger_commit(l), 0);
+    char *detail = engine_detail_json(e, now);
+    assert_true(strlen(detail) < 64 * 1024);
+    cJSON *o = cJSON_Parse(detail);
+    assert_non_null(o);
+    cJSON *g = cJSON_GetObjectItem(o, "engagement");
+    assert_int_equal(cJSON_GetObjectItem(g, "paused_total")->valueint, 1000);
+    assert_int_equal(cJSON_GetObjectItem(g, "blocked_total")->valueint, 30);
+    cJSON *paused = cJSON_GetObjectItem(g, "paused"), *blocked = cJSON_GetObjectItem(g, "blocked");
+    assert_int_equal(cJSON_GetArraySize(paused), 20);
+    assert_int_equal(cJSON_GetArraySize(blocked), 20);
+    /* The soonest to end first; the most recent block first. */
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(paused, 0), "source")->valuestring,
+                        "rapidapi:account-0999");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(paused, 19), "source")->valuestring,
+                        "rapidapi:account-0980");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(blocked, 0), "source")->valuestring,
+                        "linkedin:account-0029");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(blocked, 19), "source")->valuestring,
+                        "linkedin:account-0010");
+    const char *r0 =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(paused, 0), "reason")->valuestring;
+    assert_true(strlen(r0) <= 203);
+    cJSON *posts = cJSON_GetObjectItem(o, "recent_posts");
+    assert_int_equal(cJSON_GetArraySize(posts), 20);
+    cJSON *newest = cJSON_GetArrayItem(posts, 0);
+    assert_string_equal(cJSON_GetObjectItem(newest, "job_id")->valuestring,
+                        "post:acme:2026-11-30T08:00:00Z");
+    const char *theme = cJSON_GetObjectItem(newest, "theme")->valuestring;
+    size_t n = strlen(theme);
+    assert_true(n <= 203);
+    assert_string_equal(theme + n - 3, "...");
+    /* The byte before "..." ends a character: no lone lead byte. */
+    assert_true(((unsigned char)theme[n - 4] & 0xC0) != 0xC0);
+    assert_true(strlen(cJSON_GetObjectItem(newest, "remote_id")->valuestring) <= 203);
+    cJSON_Delete(o);
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+/* A post job created long before its publication (ltmctl --at, a hold,
+ * retries) stays with its readings while its checks are due. */
+static void prune_keeps_posts_with_checks_due(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    s.retention_ms = 30 * D;
+    const char *evening = "{\"accounts\":[{\"name\":\"acme\",\"timezone\":\"UTC\","
+                          "\"schedule\":{\"posts\":[\"20:00\"]}}]}";
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(evening, &s, l);
+    int64_t t0 = iso("2026-11-25T08:00:00Z");
+    ledger_job j = {0};
+    snprintf(j.job_id, sizeof j.job_id, "%s", POST);
+    j.kind = LTM_JOB_POST;
+    snprintf(j.account, sizeof j.account, "acme");
+    j.slot_ms = t0;
+    snprintf(j.state, sizeof j.state, LEDGER_WAITING);
+    j.max_attempts = 3;
+    j.due_ms = t0;
+    snprintf(j.origin, sizeof j.origin, "ltmctl");
+    j.created_ms = t0 - 40 * D;
+    assert_int_equal(ledger_job_insert(l, &j), 1);
+    assert_int_equal(engine_start(e, t0 - M), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    expect_job(e, POST, "in_flight", 1, -1);
+    int64_t pub = t0 + 2 * S;
+    publish_result(e, POST, 1, "linkedin", "urn:li:share:7", "tips", pub);
+    ltm_figures f = figures(1, 1);
+    const char *checks[] = {CHECK_1H, CHECK_24H, CHECK_7D};
+    int64_t ages[] = {H, D, 7 * D};
+    ledger_post p;
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(engine_run(e, pub + ages[k]), 0);
+        expect_job(e, checks[k], "in_flight", 1, -1);
+        check_result(e, checks[k], 1, LTM_RESULT_READ, NULL, 0, 0, &f, pub + ages[k] + S);
+        expect_job(e, checks[k], "read", 1, 0);
+        assert_int_equal(ledger_post_get(l, POST, &p), 0);
+    }
+    /* Every check read, published 8 days ago: still within the retention. */
+    assert_int_equal(engine_run(e, pub + 8 * D), 0);
+    assert_int_equal(ledger_post_get(l, POST, &p), 0);
+    ledger_reading r[4];
+    int n = -1;
+    assert_int_equal(ledger_readings(l, POST, r, 4, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(engine_run(e, pub + 31 * D), 0);
+    assert_int_equal(ledger_post_get(l, POST, &p), LTM_ENOTFOUND);
+    assert_int_equal(ledger_readings(l, POST, r, 4, &n), 0);
+    assert_int_equal(n, 0);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+/* A result whose kind is not its job's is recorded with a note and leaves
+ * the job alone. */
+static void result_of_another_kind_changes_nothing(void **state)
+{
+    (void)state;
+    char path[512];
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
+    engine_settings s = defaults();
+    ledger *l = open_ledger(path);
+    engine *e = make(ACME, &s, l);
+    int64_t t0 = iso("2026-11-25T08:00:00Z");
+    assert_int_equal(engine_start(e, t0 - M), 0);
+    assert_int_equal(engine_run(e, t0), 0);
+    /* A check's read result under the post's id: the post is not failed. */
+    ltm_figures f = figures(3, 1);
+    check_result(e, POST, 1, LTM_RESULT_READ, NULL, 0, 0, &f, t0 + S);
+    expect_job(e, POST, "in_flight", 1, -1);
+    char notes[512];
+    int counted = -1;
+    result_notes(path, POST, notes, sizeof notes, &counted);
+    assert_int_equal(counted, 0);
+    assert_string_equal(notes, "kind engagement does not match the job's kind post|");
+    /* The real result still counts. */
+    publish_result(e, POST, 1, "linkedin", "urn:li:share:7", "tips", t0 + 2 * S);
+    expect_job(e, POST, "published", 1, 0);
+    int64_t pub = t0 + 2 * S;
+    assert_int_equal(engine_run(e, pub + H), 0);
+    expect_job(e, CHECK_1H, "in_flight", 1, -1);
+    /* A post's published result under a check's id: the check is not failed. */
+    publish_result(e, CHECK_1H, 1, "linkedin", "urn:li:share:9", NULL, pub + H + S);
+    expect_job(e, CHECK_1H, "in_flight", 1, -1);
+    result_notes(path, CHECK_1H, notes, sizeof notes, &counted);
+    assert_int_equal(counted, 0);
+    assert_string_equal(notes, "kind post does not match the job's kind engagement|");
+    check_result(e, CHECK_1H, 1, LTM_RESULT_READ, NULL, 0, 0, &f, pub + H + 2 * S);
+    expect_job(e, CHECK_1H, "read", 1, 0);
+    char *detail = engine_detail_json(e, pub + H + 3 * S);
+    assert_non_null(strstr(detail, "\"results_ignored\":2,"));
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    remove_ledger(path);
+}
+
+/* Every check of a gone post ends with a result the notifier and the
+ * gateway see; a worker's late read of one changes nothing. */
+static void gone_publishes_a_final_for_each_other_check(void **state)
+{
+    (void)state;
+    char path[512];
+    assert_int_equal(temp_ledger_path(path, sizeof path), 0);
+    engine_settings s = defaults();
+    char err[200];
+    assert_int_equal(engagement_ages_parse("1h,61m,7d", 0, &s.post_ages, err, sizeof err), 0);
+    ledger *l = open_ledger(path);
+    engine *e = make(ACME, &s, l);
+    int64_t pub = published_post(e, "linkedin");
+    const char *c61 = "engagement:post:acme:2026-11-25T08:00:00Z@61m";
+    assert_int_equal(engine_run(e, pub + 61 * M), 0);
+    expect_job(e, CHECK_1H, "in_flight", 1, -1);
+    expect_job(e, c61, "in_flight", 1, -1);
+    reset();
+    check_result(e, CHECK_1H, 1, LTM_RESULT_GONE, NULL, 0, 0, NULL, pub + 61 * M + S);
+    expect_job(e, c61, "gone", 1, 0);
+    expect_job(e, CHECK_7D, "gone", 0, 0);
+    /* The worker answered for the 1h check; the scheduler for the other two. */
+    assert_int_equal(count_topic("ltm/results", 0), 2);
+    const char *ids[] = {c61, CHECK_7D};
+    int64_t ages[] = {61 * M, 7 * D};
+    for (int k = 0; k < 2; k++) {
+        ltm_result r = result_at(k);
+        assert_string_equal(out[k].topic, "ltm/results");
+        assert_string_equal(r.job_id, ids[k]);
+        assert_int_equal(r.kind, LTM_JOB_ENGAGEMENT);
+        assert_int_equal(r.status, LTM_RESULT_GONE);
+        assert_true(r.final);
+        assert_string_equal(r.post_job_id, POST);
+        assert_int_equal(r.age_ms, ages[k]);
+        assert_string_equal(r.worker, "ltm-scheduler-test");
+        assert_non_null(strstr(r.error, "deleted"));
+        ltm_result_clear(&r);
+    }
+    /* The 61m check was in flight: its worker's read comes late. */
+    ltm_figures f = figures(8, 1);
+    check_result(e, c61, 1, LTM_RESULT_READ, NULL, 0, 0, &f, pub + 61 * M + 2 * S);
+    expect_job(e, c61, "gone", 1, 0);
+    char notes[256];
+    int counted = -1;
+    result_notes(path, c61, notes, sizeof notes, &counted);
+    assert_int_equal(counted, 0);
+    assert_string_equal(notes, "late: the job had already ended|");
+    ledger_reading rd[4];
+    int n = -1;
+    assert_int_equal(ledger_readings(l, POST, rd, 4, &n), 0);
+    assert_int_equal(n, 0);
+    char *detail = engine_detail_json(e, pub + 61 * M + 3 * S);
+    assert_non_null(strstr(detail, "\"read\":0,\"gone\":3"));
+    free(detail);
+    reset();
+    engine_free(e);
+    ledger_close(l);
+    remove_ledger(path);
+}
+
+/* A check found at dispatch with its post already gone ends with the
+ * scheduler's result too. */
+static void gone_post_found_at_dispatch_gets_a_result(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t pub = published_post(e, "linkedin");
+    assert_int_equal(ledger_post_set_state(l, POST, "gone"), 0);
+    reset();
+    assert_int_equal(engine_run(e, pub + H), 0);
+    assert_int_equal(count_topic("ltm/jobs/engagement", 0), 0);
+    expect_job(e, CHECK_1H, "gone", 0, 0);
+    expect_job(e, CHECK_24H, "gone", 0, 0);
+    expect_job(e, CHECK_7D, "gone", 0, 0);
+    assert_int_equal(count_topic("ltm/results", 0), 3);
+    for (int k = 0; k < nout; k++) {
+        if (strcmp(out[k].topic, "ltm/results") != 0)
+            continue;
+        ltm_result r = result_at(k);
+        assert_int_equal(r.status, LTM_RESULT_GONE);
+        assert_true(r.final);
+        assert_string_equal(r.post_job_id, POST);
+        ltm_result_clear(&r);
+    }
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
+/* Quota then permission on one source: the block closes the quota episode,
+ * resume lifts the block: no alert is left firing. */
+static void every_alert_resolved_after_quota_then_block(void **state)
+{
+    (void)state;
+    engine_settings s = defaults();
+    char err[200];
+    assert_int_equal(engagement_ages_parse("1h,61m,2h", 0, &s.post_ages, err, sizeof err), 0);
+    ledger *l = open_ledger(":memory:");
+    engine *e = make(ACME, &s, l);
+    int64_t pub = published_post(e, "rapidapi");
+    const char *c61 = "engagement:post:acme:2026-11-25T08:00:00Z@61m";
+    assert_int_equal(engine_run(e, pub + 61 * M), 0);
+    reset();
+    check_result(e, CHECK_1H, 1, LTM_RESULT_FAILED, "quota", 0, 0, NULL, pub + 61 * M + S);
+    check_result(e, c61, 1, LTM_RESULT_FAILED, "permission", 0, 0, NULL, pub + 61 * M + 2 * S);
+    char why[200];
+    assert_int_equal(engine_set_paused(e, "acme", 0, pub + 62 * M, why, sizeof why), 0);
+    /* Every key's alerts alternate firing, resolved, and end resolved. */
+    const char *keys[] = {"engagement.quota.rapidapi.acme", "engagement.permission.rapidapi.acme"};
+    for (int k = 0; k < 2; k++) {
+        int firing = 0, seen = 0;
+        for (int i = 0; i < nout; i++) {
+            if (strcmp(out[i].topic, "ltm/alerts") != 0)
+                continue;
+            ltm_alert a = alert_at(i);
+            if (strcmp(a.key, keys[k]) == 0) {
+                assert_int_equal(a.firing, !firing);
+                firing = a.firing;
+                seen++;
+            }
+            ltm_alert_clear(&a);
+        }
+        assert_int_equal(seen, 2);
+        assert_false(firing);
+    }
+    reset();
+    engine_free(e);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -745,6 +1086,12 @@ int main(void)
         cmocka_unit_test_setup(readings_are_a_time_series, setup),
         cmocka_unit_test_setup(recent_posts_newest_first_and_limited, setup),
         cmocka_unit_test_setup(retention_prunes_posts_checks_and_readings, setup),
+        cmocka_unit_test_setup(detail_stays_small_with_many_sources, setup),
+        cmocka_unit_test_setup(prune_keeps_posts_with_checks_due, setup),
+        cmocka_unit_test_setup(result_of_another_kind_changes_nothing, setup),
+        cmocka_unit_test_setup(gone_publishes_a_final_for_each_other_check, setup),
+        cmocka_unit_test_setup(gone_post_found_at_dispatch_gets_a_result, setup),
+        cmocka_unit_test_setup(every_alert_resolved_after_quota_then_block, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

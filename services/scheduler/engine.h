@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+/* Most posts the status detail lists: it rides on a retained message the
+ * broker drops over its size limit. */
+#define ENGINE_RECENT_POSTS_MAX 20
+
 /* The scheduler's logic without I/O of its own: slots in a priority queue,
  * jobs and attempts in the ledger, retries and leases driven by results and
  * the clock it is given. Messages leave through the publish callback, only
@@ -30,7 +34,8 @@ typedef struct {
     engagement_budget budget;              /* API calls per window per source */
     int64_t engagement_base_ms;            /* retry n of a check waits n x base */
     int64_t quota_pause_ms;                /* source pause after a quota that names no time */
-    int recent_posts;                      /* posts shown in the status detail */
+    int recent_posts;                      /* posts shown in the status detail, at most
+                                              ENGINE_RECENT_POSTS_MAX */
 } engine_settings;
 
 typedef struct {

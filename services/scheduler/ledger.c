@@ -656,24 +656,21 @@ int ledger_check_dispatches(ledger *l, const char *account, const char *channel,
     return LTM_OK;
 }
 
-int ledger_checks_end(ledger *l, const char *post_job_id, const char *state, const char *reason,
-                      int64_t now_ms, int *ended)
+int ledger_check_next_active(ledger *l, const char *post_job_id, char *job_id, size_t size)
 {
-    *ended = 0;
-    sqlite3_stmt *st = prepare(l, "UPDATE jobs SET state = ?1, due_ms = 0, reason = ?2,"
-                                  " updated_ms = ?3 WHERE job_id IN"
-                                  " (SELECT job_id FROM checks WHERE post_job_id = ?4)"
-                                  " AND state IN ('waiting','in_flight','held')");
+    sqlite3_stmt *st = prepare(l, "SELECT c.job_id FROM checks c JOIN jobs j ON j.job_id = c.job_id"
+                                  " WHERE c.post_job_id = ? AND j.state IN"
+                                  " ('waiting','in_flight','held') ORDER BY c.age_ms LIMIT 1");
     if (!st)
         return LTM_EDB;
-    bind_text(st, 1, state);
-    bind_text(st, 2, reason);
-    sqlite3_bind_int64(st, 3, now_ms);
-    bind_text(st, 4, post_job_id);
-    int rc = run(l, st, "end checks");
-    if (rc == LTM_OK)
-        *ended = sqlite3_changes(l->db);
-    return rc;
+    bind_text(st, 1, post_job_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(job_id, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    release(l, st);
+    if (rc == SQLITE_DONE)
+        return LTM_ENOTFOUND;
+    return rc == SQLITE_ROW ? LTM_OK : db_error(l, "next active check");
 }
 
 int ledger_checks_waiting(ledger *l, int *out)
@@ -729,8 +726,12 @@ int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted)
     *deleted = 0;
     int rc = run(l, prepare(l, "DELETE FROM prune"), "prune");
     sqlite3_stmt *st = rc ? NULL : prepare(l,
-        "INSERT INTO prune SELECT job_id FROM jobs WHERE created_ms < ? AND state NOT IN"
-        " ('waiting','in_flight','held') ORDER BY created_ms LIMIT ?");
+        "INSERT INTO prune SELECT job_id FROM jobs j WHERE created_ms < ?1 AND state NOT IN"
+        " ('waiting','in_flight','held') AND NOT EXISTS (SELECT 1 FROM posts p"
+        "  WHERE p.job_id = j.job_id AND (p.published_ms >= ?1 OR EXISTS (SELECT 1 FROM checks c"
+        "   JOIN jobs cj ON cj.job_id = c.job_id WHERE c.post_job_id = p.job_id"
+        "   AND cj.state IN ('waiting','in_flight','held'))))"
+        " ORDER BY created_ms LIMIT ?2");
     if (st) {
         sqlite3_bind_int64(st, 1, before_ms);
         sqlite3_bind_int(st, 2, max);
@@ -741,8 +742,9 @@ int ledger_prune(ledger *l, int64_t before_ms, int max, int *deleted)
     if (!rc)
         rc = run(l, prepare(l, "DELETE FROM results WHERE job_id IN prune"), "prune results");
     /* A pruned post leaves with its readings; a pruned check with its row.
-     * LTM_LEDGER_RETENTION is longer than the oldest age (main.c), so no
-     * post leaves while one of its checks is still due. */
+     * A post job is kept while it was published within the retention or
+     * one of its checks is active: its job may have been created long
+     * before (ltmctl --at, holds, retries) and its checks still read it. */
     if (!rc)
         rc = run(l, prepare(l, "DELETE FROM readings WHERE post_job_id IN prune"),
                  "prune readings");

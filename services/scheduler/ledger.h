@@ -116,10 +116,9 @@ int ledger_pauses_walk(ledger *l, const char *prefix,
  * the source's call budget has spent. Caller frees *out. */
 int ledger_check_dispatches(ledger *l, const char *account, const char *channel,
                             int64_t since_ms, int max, int64_t **out, int *count);
-/* Ends the active checks of a post (state, reason, no due time); *ended
- * gets their number. */
-int ledger_checks_end(ledger *l, const char *post_job_id, const char *state, const char *reason,
-                      int64_t now_ms, int *ended);
+/* The id of an active (waiting, in flight or held) check of the post, the
+ * youngest age first; LTM_ENOTFOUND when none is left. */
+int ledger_check_next_active(ledger *l, const char *post_job_id, char *job_id, size_t size);
 /* Engagement checks waiting for their dispatch. */
 int ledger_checks_waiting(ledger *l, int *out);
 int ledger_reading_count(ledger *l, const char *post_job_id, int *out);

@@ -58,8 +58,8 @@ static const ltm_setting settings[] = {
      "retry n of an engagement check waits n x this"},
     {"LTM_ENGAGEMENT_QUOTA_PAUSE", LTM_SET_DURATION, "1h", 0, 1000, 31LL * 86400000, NULL,
      "pause of a source's engagement checks after an exhausted quota that names no time"},
-    {"LTM_STATUS_RECENT_POSTS", LTM_SET_INT, "10", 0, 0, 100, NULL,
-     "published posts shown with their latest figures in the status detail"},
+    {"LTM_STATUS_RECENT_POSTS", LTM_SET_INT, "10", 0, 0, ENGINE_RECENT_POSTS_MAX, NULL,
+     "published posts shown with their latest figures in the status detail, at most 20"},
 };
 
 typedef struct {

@@ -333,6 +333,18 @@ static int handle_result(engine *e, const ltm_result *r, int64_t now)
     }
     if (rc != LTM_OK)
         return rc;
+    if (r->kind != j.kind) {
+        /* Another job's answer under this id (a worker bug or a forged
+         * message): applying it would end the job with the wrong outcome. */
+        char note[96];
+        snprintf(note, sizeof note, "kind %s does not match the job's kind %s",
+                 ltm_job_kind_name(r->kind), ltm_job_kind_name(j.kind));
+        e->c.results_ignored++;
+        ltm_warn("result recorded, not counted", "job_id", r->job_id, "attempt",
+                 LTM_INT(r->attempt), "note", note);
+        ledger_job_clear(&j);
+        return ledger_result_insert(e->l, r, 0, note, now);
+    }
     const char *note = NULL;
     int had_outcome = 0;
     int counted = classify(e, &j, r, &note, &had_outcome);
