@@ -294,14 +294,19 @@ static cJSON *engagement_json(const gw_state *s, const gw_view *v)
     const gw_replica *sched = gw_service_best(gw_state_find(s, "scheduler"), &v->fresh, v->now_mono);
     cJSON *detail = sched && sched->detail_json ? cJSON_Parse(sched->detail_json) : NULL;
     const cJSON *eng = cJSON_GetObjectItemCaseSensitive(detail, "engagement");
-    const cJSON *due = cJSON_GetObjectItemCaseSensitive(eng, "due");
     cJSON_AddItemToObject(o, "recent_posts",
                           objects(cJSON_GetObjectItemCaseSensitive(detail, "recent_posts"),
                                   GW_RECENT_POSTS_MAX));
-    if (cJSON_IsNumber(due))
-        cJSON_AddNumberToObject(o, "due", due->valuedouble);
-    else
-        cJSON_AddNullToObject(o, "due");
+    /* The scheduler lists at most 20 paused and 20 blocked sources; the
+     * totals say how many there are. */
+    const char *const counts[] = {"due", "paused_total", "blocked_total"};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(eng, counts[i]);
+        if (cJSON_IsNumber(n))
+            cJSON_AddNumberToObject(o, counts[i], n->valuedouble);
+        else
+            cJSON_AddNullToObject(o, counts[i]);
+    }
     cJSON_AddItemToObject(o, "paused", objects(cJSON_GetObjectItemCaseSensitive(eng, "paused"),
                                                GW_RECENT_POSTS_MAX));
     cJSON_AddItemToObject(o, "blocked", objects(cJSON_GetObjectItemCaseSensitive(eng, "blocked"),

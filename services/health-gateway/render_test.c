@@ -194,6 +194,8 @@ static void status_shows_recent_posts_and_engagement(void **unused)
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(posts, 1), "state")->valuestring,
                         "gone");
     assert_int_equal(cJSON_GetObjectItem(e, "due")->valueint, 3);
+    /* The scheduler lists 20 sources at most; its totals pass through. */
+    assert_int_equal(cJSON_GetObjectItem(e, "paused_total")->valueint, 41);
     assert_string_equal(
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(e, "paused"), 0), "source")
             ->valuestring,
@@ -220,6 +222,7 @@ static void status_shows_recent_posts_and_engagement(void **unused)
     e = cJSON_GetObjectItem(j, "engagement");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(e, "recent_posts")), 0);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "due")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(e, "paused_total")));
     cJSON_Delete(j);
     free(text);
     gw_state_clear(&s);
