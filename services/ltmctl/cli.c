@@ -60,14 +60,17 @@ void ltmctl_help(FILE *out, const char *command)
               out);
     } else if (strcmp(command, "traffic") == 0) {
         fputs("Usage: ltmctl traffic [--days N] [--account NAME] [--kind post|story] [--posts]\n"
-              "                      [--limit N]\n\n"
+              "                      [--limit N] [--age DURATION]\n\n"
               "Ranks accounts, slots (the account's local weekday and time) and themes by\n"
               "the median engagement of the posts published in the last N days, from the\n"
-              "figures read back after publishing. Engagement of a post = reactions +\n"
-              "comments + shares + saves of its latest reading; a post not read yet is\n"
-              "counted as unread, not as 0. A median of an even count is the mean of the\n"
-              "two middle values.\n"
+              "figures read back after publishing. Posts are compared at one age: by\n"
+              "default the configured engagement age closest to 24h (one for posts, one\n"
+              "for stories). Engagement of a post = reactions + comments + shares + saves\n"
+              "of its reading at that age; a post not read at that age yet is counted as\n"
+              "unread, not as 0. A median of an even count is the mean of the two middle\n"
+              "values.\n"
               "  --days N        the last N days (1-365, default 30)\n"
+              "  --age DURATION  compare posts and stories at this age (7d, 1h; 1s-366d)\n"
               "  --account NAME  only this account\n"
               "  --kind KIND     only posts or only stories\n"
               "  --posts         also list the posts with their figures at each age\n"
@@ -132,7 +135,7 @@ static int option_allowed(const char *command, const char *opt)
         return strcmp(command, "jobs") == 0;
     if (strcmp(opt, "--limit") == 0)
         return traffic || strcmp(command, "jobs") == 0;
-    if (strcmp(opt, "--days") == 0 || strcmp(opt, "--kind") == 0)
+    if (strcmp(opt, "--days") == 0 || strcmp(opt, "--kind") == 0 || strcmp(opt, "--age") == 0)
         return traffic;
     return 0;
 }
@@ -168,6 +171,14 @@ static int add_option(cJSON *req, const char *command, const char *opt, const ch
         return add_count(req, opt, value, strcmp(command, "traffic") == 0 ? 1000 : 500, err, size);
     if (strcmp(opt, "--days") == 0)
         return add_count(req, opt, value, 365, err, size);
+    if (strcmp(opt, "--age") == 0) {
+        long long ms;
+        if (cJSON_GetObjectItemCaseSensitive(req, "age_ms"))
+            return usage(err, size, "--age given twice");
+        if (ltm_parse_duration_ms(value, &ms) != 0 || ms < 1000 || ms > 366LL * 86400000)
+            return usage(err, size, "--age \"%s\": expected a duration from 1s to 366d", value);
+        return cJSON_AddNumberToObject(req, "age_ms", (double)ms) ? 0 : LTMCTL_USAGE;
+    }
     if (strcmp(opt, "--kind") == 0 && strcmp(value, "post") != 0 && strcmp(value, "story") != 0)
         return usage(err, size, "--kind \"%s\": expected post or story", value);
     const char *key = strcmp(opt, "--image-url") == 0 ? "image_url" : opt + 2;

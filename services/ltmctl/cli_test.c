@@ -173,13 +173,14 @@ static void traffic_options(void **state)
     cJSON_Delete(r);
     ltmctl_args_clear(&a);
     r = parse(0, err, sizeof err, &a, "traffic", "--days", "7", "--account", "acme", "--kind",
-              "story", "--posts", "--limit", "1000", "--json", NULL);
+              "story", "--posts", "--limit", "1000", "--age", "7d", "--json", NULL);
     assert_true(a.json);
     assert_int_equal(cJSON_GetObjectItem(r, "days")->valueint, 7);
     assert_string_equal(cJSON_GetObjectItem(r, "account")->valuestring, "acme");
     assert_string_equal(cJSON_GetObjectItem(r, "kind")->valuestring, "story");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "posts")));
     assert_int_equal(cJSON_GetObjectItem(r, "limit")->valueint, 1000);
+    assert_true(cJSON_GetObjectItem(r, "age_ms")->valuedouble == 7 * 86400000.0);
     cJSON_Delete(r);
     ltmctl_args_clear(&a);
     r = parse(0, err, sizeof err, &a, "traffic", "--posts", "--posts", NULL);
@@ -195,6 +196,10 @@ static void traffic_options(void **state)
         {{"--days", "7d"}, "--days \"7d\": expected 1 to 365"},
         {{"--limit", "1001"}, "--limit \"1001\": expected 1 to 1000"},
         {{"--kind", "report"}, "--kind \"report\": expected post or story"},
+        {{"--age", "500ms"}, "--age \"500ms\": expected a duration from 1s to 366d"},
+        {{"--age", "367d"}, "--age \"367d\": expected a duration from 1s to 366d"},
+        {{"--age", "a day"}, "--age \"a day\": expected a duration from 1s to 366d"},
+        {{"--age"}, "--age needs a value"},
         {{"--since", "24h"}, "unexpected argument \"--since\""},
         {{"--wait"}, "unexpected argument \"--wait\""},
         {{"--days"}, "--days needs a value"},
@@ -267,6 +272,34 @@ static void traffic_tables(void **state)
     assert_non_null(strstr(buf, "(the reply reached its size limit"));
     assert_null(strstr(buf, "Posts"));
     free(buf);
+    /* The reference ages in the titles: one kind asked, checks off for one
+     * kind, for both. */
+    static const struct {
+        const char *ages, *kind, *title;
+    } titles[] = {
+        {"{\"post\":3600000,\"story\":3600000}", NULL, "\nAccounts, figures at 1h\n"},
+        {"{\"post\":86400000,\"story\":82800000}", "story", "\nAccounts, figures at 23h\n"},
+        {"{\"post\":8000,\"story\":null}", NULL,
+         "\nAccounts, figures at 8s (posts); stories: checks off, all unread\n"},
+        {"{\"post\":null,\"story\":null}", NULL,
+         "\nAccounts, no figures: engagement checks are off\n"},
+    };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++) {
+        char reply_text[512];
+        snprintf(reply_text, sizeof reply_text,
+                 "{\"ok\":true,\"days\":1,\"since\":\"2026-11-26T00:00:00.000Z\",\"posts_total\":0,"
+                 "\"unread\":0,\"ages\":%s%s%s%s,\"rankings\":{\"accounts\":[],\"slots\":[],"
+                 "\"themes\":[]},\"truncated\":false}",
+                 titles[i].ages, titles[i].kind ? ",\"kind\":\"" : "",
+                 titles[i].kind ? titles[i].kind : "", titles[i].kind ? "\"" : "");
+        out = open_memstream(&buf, &len);
+        assert_int_equal(ltmctl_print_reply(out, stderr, "traffic", reply_text, strlen(reply_text)),
+                         LTMCTL_OK);
+        fclose(out);
+        if (!strstr(buf, titles[i].title))
+            fail_msg("expected \"%s\" in:\n%s", titles[i].title, buf);
+        free(buf);
+    }
 }
 
 int main(void)

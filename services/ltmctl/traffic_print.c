@@ -136,13 +136,52 @@ static void format_instant(const char *iso, char *out, size_t size)
 
 /* ---- rankings ------------------------------------------------------------ */
 
+/* The age one kind's posts are compared at: "24h", or "" without one (its
+ * checks are off); 0 when the reply does not say (an older scheduler). */
+static int kind_age(const cJSON *ages, const char *kind, char *out, size_t size)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ages, kind);
+    out[0] = '\0';
+    if (cJSON_IsNumber(v))
+        format_age(v->valuedouble, out, size);
+    return cJSON_IsNumber(v) || cJSON_IsNull(v);
+}
+
+/* ", figures at 24h" after each ranking's title: which reading of each post
+ * was compared. */
+static void ages_suffix(const cJSON *reply, char *out, size_t size)
+{
+    const cJSON *ages = cJSON_GetObjectItemCaseSensitive(reply, "ages");
+    const char *only = str(reply, "kind");
+    char post[16], story[16];
+    out[0] = '\0';
+    if (!kind_age(ages, "post", post, sizeof post) || !kind_age(ages, "story", story, sizeof story))
+        return;
+    if (strcmp(only, "story") == 0)
+        snprintf(post, sizeof post, "%s", story);
+    if (only[0] || strcmp(post, story) == 0) {
+        if (post[0])
+            snprintf(out, size, ", figures at %s", post);
+        else
+            snprintf(out, size, ", no figures: engagement checks are off");
+    } else if (post[0] && story[0]) {
+        snprintf(out, size, ", figures at %s (posts), %s (stories)", post, story);
+    } else {
+        snprintf(out, size, ", figures at %s (%s); %s: checks off, all unread",
+                 post[0] ? post : story, post[0] ? "posts" : "stories",
+                 post[0] ? "stories" : "posts");
+    }
+}
+
 static void print_ranking(FILE *out, const cJSON *reply, const char *title, const char *what)
 {
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(reply, "rankings"), what);
     const cJSON *total = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(reply, "rows_total"), what);
-    fprintf(out, "\n%s\n", title);
+    char ages[96];
+    ages_suffix(reply, ages, sizeof ages);
+    fprintf(out, "\n%s%s\n", title, ages);
     if (cJSON_GetArraySize(rows) == 0) {
         fputs("  (none)\n", out);
         return;
@@ -315,8 +354,8 @@ void ltmctl_print_traffic(FILE *out, const cJSON *reply)
     fprintf(out, "): %s posts, %s not read yet\n",
             number(reply, "posts_total", total, sizeof total),
             number(reply, "unread", unread, sizeof unread));
-    fputs("Ranked by median engagement (reactions + comments + shares + saves of each post's "
-          "latest reading)\n", out);
+    fputs("Ranked by median engagement (reactions + comments + shares + saves), all posts at "
+          "one age;\na post not read at that age yet is unread\n", out);
     print_ranking(out, reply, "Accounts", "accounts");
     print_ranking(out, reply, "Slots (the account's local weekday and time)", "slots");
     print_ranking(out, reply, "Themes", "themes");

@@ -1,6 +1,7 @@
 /* ltm-notifier: sends Telegram alerts, the startup notice and the daily report.
  * docs/notifier.md describes the rules, the messages and every setting. */
 #include "notifier.h"
+#include "report_engagement.h"
 #include "text.h"
 
 #include "ltm/error.h"
@@ -103,7 +104,10 @@ static void on_result(notifier *n, const ltm_mqtt_message *m)
     if (r.kind == LTM_JOB_ENGAGEMENT) {
         n->checks_read += r.status == LTM_RESULT_READ;
         n->checks_gone += r.status == LTM_RESULT_GONE;
-        n->checks_failed += r.final && r.status != LTM_RESULT_READ && r.status != LTM_RESULT_GONE;
+        int ended = r.final && r.status != LTM_RESULT_READ && r.status != LTM_RESULT_GONE;
+        int blocked = ntf_check_blocked(r.error_class);
+        n->checks_failed += ended && !blocked;
+        n->checks_blocked += ended && blocked;
     }
     if (r.kind != LTM_JOB_REPORT) {
         ntf_store_append_record(n, &r);
@@ -302,7 +306,8 @@ static void publish_detail(notifier *n)
              "\"failed_attempts\":%llu,\"rejected\":%llu,\"summarised\":%llu,"
              "\"not_queued\":%llu,\"alerts_firing\":%zu,\"host_samples\":%llu,"
              "\"instances\":%zu,\"records_dropped\":%llu,"
-             "\"engagement_checks\":{\"read\":%llu,\"gone\":%llu,\"failed\":%llu}}",
+             "\"engagement_checks\":{\"read\":%llu,\"gone\":%llu,\"failed\":%llu,"
+             "\"blocked\":%llu}}",
              !n->startup_decided ? "starting" : ntf_is_active(n, ltm_now_ms()) ? "active"
                                                                                 : "standby",
              n->channel, n->telegram_state, n->queue.count, (unsigned long long)n->sent,
@@ -311,7 +316,8 @@ static void publish_detail(notifier *n)
              (unsigned long long)n->queue.summarised, (unsigned long long)n->enqueue_failed,
              firing, (unsigned long long)n->host.samples, n->rules.instance_count,
              (unsigned long long)n->records_dropped, (unsigned long long)n->checks_read,
-             (unsigned long long)n->checks_gone, (unsigned long long)n->checks_failed);
+             (unsigned long long)n->checks_gone, (unsigned long long)n->checks_failed,
+             (unsigned long long)n->checks_blocked);
     ltm_service_set_detail(n->svc, detail);
 }
 

@@ -29,6 +29,8 @@ char *ntf_record_line(const ltm_result *res)
         ltm_json_add_str(o, "post_job_id", res->post_job_id);
         ltm_json_add_str(o, "remote_id", res->remote_id);
         cJSON_AddNumberToObject(o, "age_ms", (double)res->age_ms);
+        if (res->error_class)
+            ltm_json_add_str(o, "error_class", res->error_class);
         cJSON *f = res->has_figures ? cJSON_AddObjectToObject(o, "figures") : NULL;
         for (int i = 0; f && i < LTM_FIGURE_COUNT; i++) {
             int64_t v = ltm_figure_get(&res->figures, i);
@@ -56,6 +58,7 @@ void ntf_record_clear(ntf_record *r)
     free(r->account);
     free(r->post_job_id);
     free(r->remote_id);
+    free(r->error_class);
     memset(r, 0, sizeof *r);
 }
 
@@ -66,6 +69,8 @@ static int parse_engagement(const cJSON *o, ntf_record *out, char *reason, size_
     int rc = ltm_json_str(o, "post_job_id", 1, 200, &out->post_job_id, reason, reason_size);
     rc = rc ? rc : ltm_json_str(o, "remote_id", 0, 1024, &out->remote_id, reason, reason_size);
     rc = rc ? rc : ltm_json_int(o, "age_ms", 1, 0, 1LL << 40, &age, reason, reason_size);
+    /* Absent from the lines written before it was recorded. */
+    rc = rc ? rc : ltm_json_str(o, "error_class", 0, 32, &out->error_class, reason, reason_size);
     out->age_ms = age;
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "figures");
     ltm_figures_unset(&out->figures);

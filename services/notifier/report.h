@@ -31,6 +31,7 @@ typedef struct {
     int64_t age_ms;
     int has_figures;
     ltm_figures figures;
+    char *error_class; /* a check that did not read: why (NULL when none) */
 } ntf_record;
 
 /* One JSON line for the records file, and back (LTM_EINVAL if malformed). */

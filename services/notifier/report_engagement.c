@@ -19,13 +19,26 @@ void ntf_engagement_init(ntf_engagement *e)
 /* qsort has no context argument: the records being sorted. */
 static const ntf_record *reading_base;
 
-/* A check that will not be tried again: read, gone, or failed for good. */
+int ntf_check_blocked(const char *error_class)
+{
+    static const char *const blocks[] = {"permission", "quota", "rate_limited"};
+    for (size_t i = 0; error_class && i < sizeof blocks / sizeof blocks[0]; i++) {
+        if (strcmp(error_class, blocks[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A check that will not be tried again: read, gone, blocked, or failed for
+ * good. */
 void ntf_engagement_count(ntf_engagement *e, const ntf_record *r)
 {
     if (r->status == LTM_RESULT_READ)
         e->checks_read++;
     else if (r->status == LTM_RESULT_GONE)
         e->checks_gone++;
+    else if (r->final && ntf_check_blocked(r->error_class))
+        e->checks_blocked++;
     else if (r->final)
         e->checks_failed++;
 }
@@ -149,6 +162,7 @@ cJSON *ntf_engagement_json(const ntf_engagement *e)
     cJSON_AddNumberToObject(o, "checks_read", (double)e->checks_read);
     cJSON_AddNumberToObject(o, "checks_failed", (double)e->checks_failed);
     cJSON_AddNumberToObject(o, "checks_gone", (double)e->checks_gone);
+    cJSON_AddNumberToObject(o, "checks_blocked", (double)e->checks_blocked);
     if (!e->best) {
         cJSON_AddNullToObject(o, "best_post");
         return o;
@@ -187,7 +201,11 @@ void ntf_engagement_text(ntf_buf *b, const ntf_engagement *e)
             v[i] = ltm_figure_get(&r->figures, i);
         figures_text(b, v);
     }
-    if (e->checks_failed || e->checks_gone)
+    if (e->checks_failed || e->checks_gone || e->checks_blocked) {
         ntf_buf_printf(b, "\nengagement checks: %llu failed, %llu gone",
                        (unsigned long long)e->checks_failed, (unsigned long long)e->checks_gone);
+        if (e->checks_blocked)
+            ntf_buf_printf(b, ", %llu blocked (no permission, quota or rate limit)",
+                           (unsigned long long)e->checks_blocked);
+    }
 }

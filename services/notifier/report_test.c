@@ -223,8 +223,19 @@ static void engagement_readings(void **state)
               HOUR, from + 10 * HOUR, NULL),
         check("engagement:story:beta:1@1h", "beta", "story:beta:1", "1789", LTM_RESULT_READ, 1,
               HOUR, from + 11 * HOUR, b1),
+        /* blocks, not failures: the scheduler's own alert, its own re-sending */
+        check("engagement:post:acme:6@24h", "acme", "post:acme:6", NULL, LTM_RESULT_FAILED, 1,
+              24 * HOUR, from + 12 * HOUR, NULL),
+        check("engagement:post:acme:7@1h", "acme", "post:acme:7", NULL, LTM_RESULT_FAILED, 1,
+              HOUR, from + 13 * HOUR, NULL),
+        check("engagement:post:acme:8@1h", "acme", "post:acme:8", NULL, LTM_RESULT_FAILED, 1,
+              HOUR, from + 14 * HOUR, NULL),
     };
     r[8].attempt = 2;
+    r[8].error_class = strdup("auth");
+    r[10].error_class = strdup("permission");
+    r[11].error_class = strdup("quota");
+    r[12].error_class = strdup("rate_limited");
     size_t n = sizeof r / sizeof r[0];
     char *json, *text;
     assert_int_equal(ntf_report_build("d", "report:d", from, to, r, n, NULL, NULL, to, &json,
@@ -240,6 +251,7 @@ static void engagement_readings(void **state)
     assert_int_equal(num(e, "checks_read", NULL), 3);
     assert_int_equal(num(e, "checks_failed", NULL), 1);
     assert_int_equal(num(e, "checks_gone", NULL), 1);
+    assert_int_equal(num(e, "checks_blocked", NULL), 3);
     char *totals = cJSON_PrintUnformatted(cJSON_GetObjectItem(e, "totals"));
     assert_string_equal(totals, "{\"impressions\":3200,\"reach\":800,\"reactions\":65,"
                                 "\"comments\":14,\"shares\":3}"); /* saves: none offered */
@@ -266,7 +278,8 @@ static void engagement_readings(void **state)
                                  "reactions 65, comments 14, shares 3\nbest post: post:acme:2 "
                                  "(urn:li:share:2) at 1h, engagement 41; impressions 2000, "
                                  "reactions 30, comments 10, shares 1\nengagement checks: 1 "
-                                 "failed, 1 gone"));
+                                 "failed, 1 gone, 3 blocked (no permission, quota or rate "
+                                 "limit)"));
     assert_non_null(strstr(text, "<b>beta</b>: 0 posts and 0 stories published"));
     assert_non_null(strstr(text, "\nengagement: 1 posts read; impressions 7\nbest post: "
                                  "story:beta:1 (1789) at 1h, engagement 0; impressions 7"));
@@ -349,6 +362,15 @@ static void engagement_record_lines_round_trip(void **state)
     assert_int_equal(r.figures.comments, 4);
     assert_int_equal(r.figures.reach, -1);
     assert_int_equal(r.figures.saves, -1);
+    assert_null(r.error_class);
+    ntf_record_clear(&r);
+    free(line);
+    res.status = LTM_RESULT_FAILED;
+    res.has_figures = 0;
+    res.error_class = "permission";
+    line = ntf_record_line(&res);
+    assert_int_equal(ntf_record_parse(line, strlen(line) - 1, &r), 0);
+    assert_string_equal(r.error_class, "permission");
     ntf_record_clear(&r);
     free(line);
     const char *bad[] = {

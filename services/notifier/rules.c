@@ -1,4 +1,5 @@
 #include "rules.h"
+#include "report_engagement.h"
 
 #include "ltm/error.h"
 #include "ltm/json.h"
@@ -67,9 +68,12 @@ static int failure_alerts(ntf_rules *r, ntf_engine *e, const ltm_result *res,
     return rc;
 }
 
-/* A check that keeps failing (a token without the read scope, an expired
- * one, an API that changed) leaves the figures unread: a person should know,
- * but nothing is unpublished, hence a warning of its own. */
+/* A check that keeps failing (an expired token, an API that changed)
+ * leaves the figures unread: a person should know, but nothing is
+ * unpublished, hence a warning of its own. A block is not such a failure:
+ * the scheduler alerts once for a missing permission (then ends every check
+ * of that source the same way) and re-sends checks held by a quota or a rate
+ * limit; counting them would repeat its alert under another key. */
 static int engagement_result(ntf_rules *r, ntf_engine *e, const ltm_result *res,
                              ntf_account_count *a, int64_t now_ms)
 {
@@ -80,7 +84,8 @@ static int engagement_result(ntf_rules *r, ntf_engine *e, const ltm_result *res,
         ntf_engine_resolve(e, key, "an engagement check succeeded again", now_ms);
         return LTM_OK;
     }
-    if (!res->final || (res->status != LTM_RESULT_FAILED && res->status != LTM_RESULT_UNCONFIRMED))
+    if (!res->final || (res->status != LTM_RESULT_FAILED && res->status != LTM_RESULT_UNCONFIRMED) ||
+        ntf_check_blocked(res->error_class))
         return LTM_OK;
     if (++a->engagement_consecutive <= r->opts.failure_threshold)
         return LTM_OK;

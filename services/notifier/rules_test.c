@@ -84,8 +84,8 @@ static ltm_result check(const char *account, ltm_result_status st, int final)
     r.final = final;
     r.post_job_id = "post:x:1";
     r.age_ms = 24 * HOUR;
-    r.error_class = st == LTM_RESULT_FAILED ? "permission" : NULL;
-    r.error = st == LTM_RESULT_FAILED ? "the token lacks r_member_postAnalytics" : NULL;
+    r.error_class = st == LTM_RESULT_FAILED ? "auth" : NULL;
+    r.error = st == LTM_RESULT_FAILED ? "the token expired" : NULL;
     return r;
 }
 
@@ -114,7 +114,7 @@ static void engagement_checks_are_not_publications(void **state)
     const ntf_alert *al = &e.items[0];
     assert_int_equal(al->severity, NTF_WARNING);
     assert_non_null(strstr(al->summary, "4 consecutive engagement checks failed for account a; "
-                                        "last: engagement:post:x:1@24h (permission): the token"));
+                                        "last: engagement:post:x:1@24h (auth): the token"));
     /* Counters survive a restart through the state file. */
     cJSON *j = ntf_rules_to_json(&r);
     ntf_rules r2;
@@ -141,6 +141,39 @@ static void engagement_checks_are_not_publications(void **state)
         ntf_rules_result(&r, &e, &read, 8 * HOUR);
     }
     assert_true(ntf_engine_is_firing(&e, "results.failures.a"));
+    ntf_engine_clear(&e);
+    ntf_rules_clear(&r);
+}
+
+/* A permission block is the scheduler's alert (sent once, then every check of
+ * the source ends failed/permission); quota and rate limits make it wait and
+ * re-send: none of them is a check failing, none counts or resets the rule. */
+static void blocked_checks_are_not_engagement_failures(void **state)
+{
+    (void)state;
+    ntf_rules r;
+    ntf_engine e;
+    ntf_rules_init(&r, &ropts, 0);
+    ntf_engine_init(&e, &eopts);
+    static const char *const blocks[] = {"permission", "quota", "rate_limited"};
+    ltm_result blocked = check("a", LTM_RESULT_FAILED, 1);
+    for (int i = 0; i < 12; i++) {
+        blocked.error_class = (char *)blocks[i % 3];
+        ntf_rules_result(&r, &e, &blocked, 1);
+    }
+    assert_false(ntf_engine_is_firing(&e, "engagement.failures.a"));
+    assert_int_equal(r.accounts[0].engagement_consecutive, 0);
+    /* Between real failures a block neither counts nor resets the count. */
+    ltm_result failed = check("a", LTM_RESULT_FAILED, 1);
+    blocked.error_class = "permission";
+    for (int i = 0; i < 3; i++) {
+        ntf_rules_result(&r, &e, &failed, 2);
+        ntf_rules_result(&r, &e, &blocked, 2);
+    }
+    assert_false(ntf_engine_is_firing(&e, "engagement.failures.a"));
+    ntf_rules_result(&r, &e, &failed, 3);
+    assert_true(ntf_engine_is_firing(&e, "engagement.failures.a"));
+    assert_int_equal(r.accounts[0].engagement_consecutive, 4);
     ntf_engine_clear(&e);
     ntf_rules_clear(&r);
 }
@@ -283,6 +316,7 @@ int main(void)
         cmocka_unit_test(more_than_three_final_failures_fire_per_account_and_overall),
         cmocka_unit_test(inactivity_needs_due_jobs),
         cmocka_unit_test(engagement_checks_are_not_publications),
+        cmocka_unit_test(blocked_checks_are_not_engagement_failures),
         cmocka_unit_test(service_down_only_when_no_instance_is_online),
         cmocka_unit_test(stale_heartbeat_counts_as_offline_and_old_instances_are_forgotten),
         cmocka_unit_test(grace_counts_from_our_start_and_we_never_alert_about_ourselves),

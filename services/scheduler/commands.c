@@ -14,6 +14,9 @@
 #define JOBS_LIMIT_MAX 500
 #define TRAFFIC_LIMIT_MAX 1000
 #define TRAFFIC_DAYS_MAX 365
+/* The reference age an asker may choose: engagement ages go up to 365 d. */
+#define TRAFFIC_AGE_MIN_MS 1000LL
+#define TRAFFIC_AGE_MAX_MS (366LL * 86400 * 1000)
 /* Ages read per post: three by default (1h, 24h, 7d); more than this many
  * configured ages would be a mistake, and the reply shows the youngest. */
 #define READINGS_MAX 32
@@ -41,6 +44,7 @@ typedef struct {
     char *request_id, *command, *account, *text, *prompt, *image_url, *kind;
     int64_t at_ms, since_ms;
     long long limit, days;
+    long long age_ms; /* traffic: reference age of both kinds; 0: the configured ones */
     int posts;
 } request;
 
@@ -90,6 +94,9 @@ static int parse_request(const cJSON *root, request *r, char *reason, size_t siz
     if (!rc)
         rc = ltm_json_int(root, "days", 0, 1, TRAFFIC_DAYS_MAX, &r->days, reason, size);
     if (!rc)
+        rc = ltm_json_int(root, "age_ms", 0, TRAFFIC_AGE_MIN_MS, TRAFFIC_AGE_MAX_MS, &r->age_ms,
+                          reason, size);
+    if (!rc)
         rc = ltm_json_bool(root, "posts", 0, &r->posts, reason, size);
     if (!rc)
         rc = ltm_json_str(root, "kind", 0, 16, &r->kind, reason, size);
@@ -134,10 +141,10 @@ typedef struct {
     int count, max;
 } traffic_walk;
 
-static int collect(void *ctx, const ledger_post *p, const ledger_reading *latest)
+static int collect(void *ctx, const ledger_post *p, const ledger_reading *reading)
 {
     traffic_walk *w = ctx;
-    if (traffic_add(w->ranking, p, latest) != LTM_OK)
+    if (traffic_add(w->ranking, p, reading) != LTM_OK)
         return LTM_ENOMEM;
     if (w->count < w->max && (!w->filter_kind || p->kind == w->kind))
         w->posts[w->count++] = *p;
@@ -231,6 +238,9 @@ static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, c
 {
     ledger *l = engine_ledger(e);
     int64_t since = now - q->days * DAY_MS;
+    const engine_settings *set = engine_get_settings(e);
+    int64_t post_age = q->age_ms ? q->age_ms : traffic_reference_age(&set->post_ages);
+    int64_t story_age = q->age_ms ? q->age_ms : traffic_reference_age(&set->story_ages);
     traffic_walk w = {.ranking = traffic_new(), .max = q->posts ? (int)q->limit : 0};
     w.posts = w.max ? malloc((size_t)w.max * sizeof *w.posts) : NULL;
     if (q->kind) {
@@ -240,8 +250,9 @@ static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, c
             traffic_set_kind(w.ranking, w.kind);
     }
     int rc = !w.ranking || (w.max && !w.posts) ? LTM_ENOMEM
-                                               : ledger_posts_since(l, since, q->account,
-                                                                    collect, &w);
+                                               : ledger_posts_at_age(l, since, q->account,
+                                                                     post_age, story_age,
+                                                                     collect, &w);
     int totals[3] = {0, 0, 0};
     cJSON *rankings = rc == LTM_OK ? traffic_rankings_json(w.ranking, RANKING_ROWS_MAX, totals)
                                    : NULL;
@@ -258,6 +269,16 @@ static int traffic_command(engine *e, const request *q, int64_t now, cJSON *o, c
         ltm_json_add_str(o, "kind", q->kind);
         cJSON_AddNumberToObject(o, "posts_total", traffic_posts(w.ranking));
         cJSON_AddNumberToObject(o, "unread", traffic_unread(w.ranking));
+        /* null: that kind's checks are off, none of its posts has figures */
+        cJSON *ages = cJSON_AddObjectToObject(o, "ages");
+        if (post_age > 0)
+            cJSON_AddNumberToObject(ages, "post", (double)post_age);
+        else
+            cJSON_AddNullToObject(ages, "post");
+        if (story_age > 0)
+            cJSON_AddNumberToObject(ages, "story", (double)story_age);
+        else
+            cJSON_AddNullToObject(ages, "story");
         cJSON_AddItemToObject(o, "rankings", rankings);
         cJSON *rows = cJSON_AddObjectToObject(o, "rows_total");
         cJSON_AddNumberToObject(rows, "accounts", totals[0]);

@@ -24,6 +24,8 @@ typedef struct {
     engine *e;
 } fixture;
 
+#define DAY_MS (86400LL * 1000)
+
 static int setup(void **state)
 {
     static fixture f;
@@ -35,6 +37,8 @@ static int setup(void **state)
     engine_settings s = {.max_attempts = 3, .post_base_ms = 1, .story_base_ms = 1,
                          .report_base_ms = 1, .lease_ms = 1000, .grace_ms = 0,
                          .rate_limit_ms = 1, .report_minute = -1};
+    assert_int_equal(engagement_ages_parse("1h,24h,7d", 0, &s.post_ages, err, sizeof err), 0);
+    assert_int_equal(engagement_ages_parse("1h,23h", DAY_MS, &s.story_ages, err, sizeof err), 0);
     assert_int_equal(engine_new(&s, &a, f.l, drop, NULL, "me", &f.e), 0);
     assert_int_equal(engine_start(f.e, 1000), 0);
     *state = &f;
@@ -175,6 +179,13 @@ static void traffic_refuses_bad_fields(void **state)
                         "field kind: expected post or story");
     assert_non_null(strstr(error_of(f, "{\"request_id\":\"t\",\"command\":\"traffic\",\"account\":7}"),
                            "field account"));
+    assert_string_equal(error_of(f, "{\"request_id\":\"t\",\"command\":\"traffic\",\"age_ms\":999}"),
+                        "field age_ms: expected an integer from 1000 to 31622400000");
+    assert_string_equal(error_of(f, "{\"request_id\":\"t\",\"command\":\"traffic\","
+                                    "\"age_ms\":31622400001}"),
+                        "field age_ms: expected an integer from 1000 to 31622400000");
+    assert_string_equal(error_of(f, "{\"request_id\":\"t\",\"command\":\"traffic\",\"age_ms\":\"1h\"}"),
+                        "field age_ms: expected an integer from 1000 to 31622400000");
     /* The jobs command keeps its own cap. */
     assert_string_equal(error_of(f, "{\"request_id\":\"t\",\"command\":\"jobs\",\"limit\":501}"),
                         "field limit: expected an integer from 1 to 500");
@@ -256,6 +267,118 @@ static void traffic_reply_shape(void **state)
                         "p1");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItem(o, "truncated")));
     cJSON_Delete(o);
+}
+
+static void add_reading(fixture *f, const char *id, int64_t age_ms, int64_t reactions)
+{
+    ltm_figures fig;
+    ltm_figures_unset(&fig);
+    fig.reactions = reactions;
+    assert_int_equal(ledger_reading_insert(f->l, id, age_ms, age_ms + 1, &fig), 0);
+}
+
+static const cJSON *row_of(const cJSON *reply, const char *ranking, int i)
+{
+    return cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(reply, "rankings"), ranking),
+                              i);
+}
+
+static double field(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+/* Posts are compared at one age: a post read only at 1 h so far is unread
+ * at 24 h, not compared with another's 7 d figures. */
+static void traffic_compares_posts_at_one_age(void **state)
+{
+    fixture *f = *state;
+    const int64_t H = 3600000, now = 40 * DAY;
+    add_post(f, "old", "acme", 30 * DAY, "", -1, -1);
+    add_reading(f, "old", H, 5);
+    add_reading(f, "old", DAY, 10);
+    add_reading(f, "old", 7 * DAY, 1000);
+    add_post(f, "new", "acme", now - 2 * H, "", -1, -1);
+    add_reading(f, "new", H, 50);
+    ledger_post story = {.kind = LTM_JOB_STORY, .slot_ms = 35 * DAY, .published_ms = 35 * DAY,
+                         .local_minute = 600};
+    snprintf(story.job_id, sizeof story.job_id, "story:beta:1");
+    snprintf(story.account, sizeof story.account, "beta");
+    snprintf(story.channel, sizeof story.channel, "sandbox");
+    assert_int_equal(ledger_post_insert(f->l, &story), 1);
+    add_reading(f, "story:beta:1", H, 1);
+    add_reading(f, "story:beta:1", 23 * H, 70);
+    char *topic = NULL;
+    cJSON *o = call_at(f, now, "{\"request_id\":\"a\",\"command\":\"traffic\"}", &topic, 0);
+    free(topic);
+    /* Default: the configured age closest to 24 h, per kind. */
+    const cJSON *ages = cJSON_GetObjectItem(o, "ages");
+    assert_true(field(ages, "post") == (double)DAY);
+    assert_true(field(ages, "story") == (double)(23 * H));
+    assert_true(field(o, "posts_total") == 3);
+    assert_true(field(o, "unread") == 1);
+    const cJSON *beta = row_of(o, "accounts", 0), *acme = row_of(o, "accounts", 1);
+    assert_string_equal(cJSON_GetObjectItem(acme, "key")->valuestring, "acme");
+    assert_true(field(acme, "posts") == 1);
+    assert_true(field(acme, "unread") == 1);
+    assert_true(field(acme, "median_engagement") == 10); /* not 7 d's 1000, not 1 h's 50 */
+    assert_string_equal(cJSON_GetObjectItem(acme, "best_post")->valuestring, "old");
+    assert_string_equal(cJSON_GetObjectItem(beta, "key")->valuestring, "beta");
+    assert_true(field(beta, "median_engagement") == 70); /* ranked on latest: acme 525 first */
+    /* --posts still lists every reading. */
+    cJSON_Delete(o);
+    o = call_at(f, now, "{\"request_id\":\"b\",\"command\":\"traffic\",\"posts\":true}", &topic,
+                0);
+    free(topic);
+    const cJSON *old = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "posts"), 2);
+    assert_string_equal(cJSON_GetObjectItem(old, "job_id")->valuestring, "old");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(old, "readings")), 3);
+    cJSON_Delete(o);
+    /* age_ms overrides both kinds. */
+    o = call_at(f, now, "{\"request_id\":\"c\",\"command\":\"traffic\",\"age_ms\":3600000}",
+                &topic, 0);
+    free(topic);
+    ages = cJSON_GetObjectItem(o, "ages");
+    assert_true(field(ages, "post") == (double)H);
+    assert_true(field(ages, "story") == (double)H);
+    assert_true(field(o, "unread") == 0);
+    acme = row_of(o, "accounts", 0);
+    assert_string_equal(cJSON_GetObjectItem(acme, "key")->valuestring, "acme");
+    assert_true(field(acme, "posts") == 2);
+    assert_true(field(acme, "median_engagement") == 27.5);
+    assert_string_equal(cJSON_GetObjectItem(acme, "best_post")->valuestring, "new");
+    cJSON_Delete(o);
+}
+
+/* A kind whose checks are off has no reference age: null, all unread. */
+static void traffic_without_ages_has_no_reference(void **state)
+{
+    (void)state;
+    char err[300];
+    const char *json = "{\"accounts\":[{\"name\":\"acme\",\"schedule\":{\"posts\":[\"09:00\"]}}]}";
+    sched_accounts a;
+    fixture f;
+    assert_int_equal(sched_accounts_parse(json, strlen(json), &a, err, sizeof err), 0);
+    assert_int_equal(ledger_open(":memory:", &f.l, err, sizeof err), 0);
+    engine_settings s = {.max_attempts = 3, .post_base_ms = 1, .story_base_ms = 1,
+                         .report_base_ms = 1, .lease_ms = 1000, .rate_limit_ms = 1,
+                         .report_minute = -1};
+    assert_int_equal(engagement_ages_parse("3s,8s", 0, &s.post_ages, err, sizeof err), 0);
+    assert_int_equal(engine_new(&s, &a, f.l, drop, NULL, "me", &f.e), 0);
+    add_post(&f, "p", "acme", DAY, "", 10, 1); /* read at 1 h and 24 h: neither is 8 s */
+    char *topic = NULL;
+    cJSON *o = call_at(&f, 2 * DAY, "{\"request_id\":\"n\",\"command\":\"traffic\"}", &topic, 0);
+    free(topic);
+    const cJSON *ages = cJSON_GetObjectItem(o, "ages");
+    assert_true(field(ages, "post") == 8000); /* 3s,8s: 8 s is the closer to 24 h */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(ages, "story")));
+    assert_true(field(o, "unread") == 1);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(row_of(o, "accounts", 0), "median_engagement")));
+    cJSON_Delete(o);
+    engine_free(f.e);
+    ledger_close(f.l);
 }
 
 /* 1000 posts with long themes and remote ids: far over 256 KiB in full. */
@@ -347,6 +470,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(refusals_have_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(traffic_refuses_bad_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(traffic_reply_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(traffic_compares_posts_at_one_age, setup, teardown),
+        cmocka_unit_test(traffic_without_ages_has_no_reference),
         cmocka_unit_test_setup_teardown(traffic_reply_fits_one_message, setup, teardown),
         cmocka_unit_test_setup_teardown(traffic_rankings_keep_their_top_rows, setup, teardown),
     };

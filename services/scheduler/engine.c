@@ -287,6 +287,7 @@ void engine_free(engine *e)
 }
 
 ledger *engine_ledger(engine *e) { return e->l; }
+const engine_settings *engine_get_settings(const engine *e) { return &e->set; }
 size_t engine_slot_count(const engine *e) { return e->slot_count; }
 void engine_get_counters(const engine *e, engine_counters *out) { *out = e->c; }
 

@@ -77,6 +77,8 @@ int engine_submit(engine *e, ltm_job_kind kind, const char *account, const char 
 int engine_set_paused(engine *e, const char *account, int paused, int64_t now_ms, char *err,
                       size_t err_size);
 ledger *engine_ledger(engine *e);
+/* The settings the engine runs with (read-only, owned by the engine). */
+const engine_settings *engine_get_settings(const engine *e);
 
 /* The status detail: next due slots, pending retries, jobs in flight. */
 char *engine_detail_json(engine *e, int64_t now_ms);

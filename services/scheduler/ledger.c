@@ -1038,3 +1038,40 @@ int ledger_posts_since(ledger *l, int64_t since_ms, const char *account,
         return stop < 0 ? stop : LTM_OK;
     return rc == SQLITE_DONE ? LTM_OK : db_error(l, "posts since");
 }
+
+/* ---- traffic ranking: one reference age per kind ----------------------- */
+
+int ledger_posts_at_age(ledger *l, int64_t since_ms, const char *account, int64_t post_age_ms,
+                        int64_t story_age_ms,
+                        int (*each)(void *ctx, const ledger_post *p, const ledger_reading *r),
+                        void *ctx)
+{
+    /* Posts compared at one age: a post read at 1 h only must not compete
+     * with one read at 7 d. */
+    sqlite3_stmt *st = prepare(l,
+        "SELECT " POST_COLUMNS ", r.age_ms, r.read_ms, r.impressions, r.reach, r.reactions,"
+        " r.comments, r.shares, r.saves FROM posts p LEFT JOIN readings r"
+        " ON r.post_job_id = p.job_id AND r.age_ms = (CASE p.kind WHEN 'story' THEN ?1 ELSE ?2 END)"
+        " WHERE p.published_ms >= ?3 AND (?4 IS NULL OR p.account = ?4)"
+        " ORDER BY p.published_ms DESC, p.job_id");
+    if (!st)
+        return LTM_EDB;
+    sqlite3_bind_int64(st, 1, story_age_ms > 0 ? story_age_ms : -1); /* -1: never read */
+    sqlite3_bind_int64(st, 2, post_age_ms > 0 ? post_age_ms : -1);
+    sqlite3_bind_int64(st, 3, since_ms);
+    bind_text(st, 4, account);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ledger_post p;
+        ledger_reading r;
+        post_from_row(st, 0, &p);
+        int has = sqlite3_column_type(st, 11) != SQLITE_NULL;
+        if (has)
+            reading_from_row(st, 11, &r);
+        stop = each(ctx, &p, has ? &r : NULL);
+    }
+    release(l, st);
+    if (stop)
+        return stop < 0 ? stop : LTM_OK;
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "posts at age");
+}

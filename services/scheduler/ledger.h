@@ -180,4 +180,13 @@ int ledger_posts_since(ledger *l, int64_t since_ms, const char *account,
                        int (*each)(void *ctx, const ledger_post *p, const ledger_reading *latest),
                        void *ctx);
 
+/* The same walk with, instead of the latest reading, the reading at the
+ * reference age of the post's kind (NULL when it has none yet): posts at
+ * post_age_ms, stories at story_age_ms; an age <= 0 means no reference, and
+ * every post of that kind comes with NULL. */
+int ledger_posts_at_age(ledger *l, int64_t since_ms, const char *account, int64_t post_age_ms,
+                        int64_t story_age_ms,
+                        int (*each)(void *ctx, const ledger_post *p, const ledger_reading *r),
+                        void *ctx);
+
 #endif

@@ -53,7 +53,21 @@ void traffic_set_kind(traffic *t, ltm_job_kind kind)
     t->kind = kind;
 }
 
-int traffic_add(traffic *t, const ledger_post *p, const ledger_reading *latest)
+int64_t traffic_reference_age(const engagement_ages *ages)
+{
+    int64_t best = 0, best_distance = 0;
+    for (int i = 0; i < ages->count; i++) {
+        int64_t ms = ages->items[i].ms;
+        int64_t distance = ms > ENGAGEMENT_DAY_MS ? ms - ENGAGEMENT_DAY_MS : ENGAGEMENT_DAY_MS - ms;
+        if (i == 0 || distance < best_distance) { /* ascending: a tie keeps the younger */
+            best = ms;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+int traffic_add(traffic *t, const ledger_post *p, const ledger_reading *reading)
 {
     if (t->filter_kind && p->kind != t->kind)
         return LTM_OK;
@@ -81,11 +95,11 @@ int traffic_add(traffic *t, const ledger_post *p, const ledger_reading *latest)
     e->weekday = p->weekday;
     e->minute = p->local_minute;
     e->published_ms = p->published_ms;
-    e->read = latest != NULL;
+    e->read = reading != NULL;
     e->impressions = -1;
-    if (latest) {
-        e->engagement = ltm_figures_engagement(&latest->figures);
-        e->impressions = latest->figures.impressions;
+    if (reading) {
+        e->engagement = ltm_figures_engagement(&reading->figures);
+        e->impressions = reading->figures.impressions;
     } else {
         t->unread++;
     }

@@ -1,24 +1,30 @@
 #ifndef SCHED_TRAFFIC_H
 #define SCHED_TRAFFIC_H
 
+#include "engagement.h"
 #include "ledger.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
 /* The ranking behind `ltmctl traffic` (docs/ltmctl.md): published posts with
- * their latest reading, grouped by account, by slot and by theme, each group
- * ranked by the median engagement of its posts. Pure: the posts come from
- * ledger_posts_since, nothing here reads the ledger.
+ * their reading at one reference age, grouped by account, by slot and by
+ * theme, each group ranked by the median engagement of its posts. Pure: the
+ * posts come from ledger_posts_at_age, nothing here reads the ledger.
  *
  * What counts (decided for issue 15):
- * - engagement of a post = ltm_figures_engagement of its latest reading
+ * - posts are compared at the same age: one reference age per kind
+ *   (traffic_reference_age, or the asker's); ranked on each post's latest
+ *   reading instead, a slot whose posts were only read at 1 h would lose to
+ *   one read at 7 d for that reason alone;
+ * - engagement of a post = ltm_figures_engagement of its reading at that age
  *   (reactions + comments + shares + saves, a figure not offered counts 0);
- * - a post without a reading yet is "unread": it is counted apart and never
- *   enters a median as a zero, which would rank a new slot below an old one;
- * - a gone post (deleted on the network) keeps its last reading: the
- *   traffic it drew while it was live is evidence about its slot and theme;
- *   gone without any reading, it is unread;
+ * - a post without that reading yet is "unread": it is counted apart and
+ *   never enters a median as a zero, which would rank a new slot below an
+ *   old one;
+ * - a gone post (deleted on the network) keeps its reading at that age if it
+ *   was made: the traffic it drew while it was live is evidence about its
+ *   slot and theme; gone before that age, it stays unread;
  * - the median of an even count is the mean of the two middle values, so it
  *   may end in .5; median impressions is over the posts whose reading offers
  *   impressions (none: no median);
@@ -43,8 +49,8 @@ typedef struct {
     char weekday[4];          /* by slot: "Mon" */
     char time[6];             /* by slot: "09:00" */
     char theme[257];          /* by theme: "" for none */
-    int posts;                /* posts with at least one reading */
-    int unread;               /* posts without any reading yet */
+    int posts;                /* posts with a reading at the reference age */
+    int unread;               /* posts without it (yet) */
     double median_engagement; /* meaningful when posts > 0 */
     int impressions_posts;    /* posts whose reading offers impressions */
     double median_impressions; /* meaningful when impressions_posts > 0 */
@@ -57,9 +63,15 @@ typedef struct {
 traffic *traffic_new(void);
 void traffic_free(traffic *t);
 
-/* Adds a post and its latest reading (NULL when it has none). Only the kind
- * given to traffic_set_kind counts when one was set. LTM_ENOMEM. */
-int traffic_add(traffic *t, const ledger_post *p, const ledger_reading *latest);
+/* The reference age of a kind by default: of the configured ages, the one
+ * closest to a day (the younger on a tie), so posts are compared once their
+ * day has passed. 0 when the kind has no ages (checks off). */
+int64_t traffic_reference_age(const engagement_ages *ages);
+
+/* Adds a post and its reading at the reference age (NULL when it has none).
+ * Only the kind given to traffic_set_kind counts when one was set.
+ * LTM_ENOMEM. */
+int traffic_add(traffic *t, const ledger_post *p, const ledger_reading *reading);
 /* Counts only posts of this kind from now on. */
 void traffic_set_kind(traffic *t, ltm_job_kind kind);
 

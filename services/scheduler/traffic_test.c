@@ -144,7 +144,7 @@ static void unread_posts_are_not_zeros(void **state)
     traffic_free(t);
 }
 
-static void gone_posts_keep_their_last_reading(void **state)
+static void gone_posts_keep_their_reading(void **state)
 {
     (void)state;
     fixture_post posts[] = {
@@ -160,7 +160,7 @@ static void gone_posts_keep_their_last_reading(void **state)
     assert_int_equal(traffic_rank(t, TRAFFIC_BY_ACCOUNT, &rows, &n), LTM_OK);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].posts, 2);
-    assert_int_equal(rows[0].unread, 1);         /* gone before its first reading */
+    assert_int_equal(rows[0].unread, 1);         /* gone before the reference age */
     assert_true(rows[0].median_engagement == 21.0);
     assert_string_equal(rows[0].best_post, "g1");
     free(rows);
@@ -297,13 +297,34 @@ static void post_json_with_readings(void **state)
     assert_string_equal(traffic_weekday_name(7), "?");
 }
 
+static int64_t reference(const char *ages, int64_t below_ms)
+{
+    engagement_ages a;
+    char err[200];
+    assert_int_equal(engagement_ages_parse(ages, below_ms, &a, err, sizeof err), 0);
+    return traffic_reference_age(&a);
+}
+
+static void reference_age_is_the_one_closest_to_a_day(void **state)
+{
+    (void)state;
+    const int64_t H = 3600000;
+    assert_int_equal(reference("1h,24h,7d", 0), 24 * H);
+    assert_int_equal(reference("1h,23h", 24 * H), 23 * H);   /* stories */
+    assert_int_equal(reference("3s,8s", 0), 8000);           /* the tests' compressed ages */
+    assert_int_equal(reference("12h,36h", 0), 12 * H);       /* a tie: the younger */
+    assert_int_equal(reference("2d,7d,30d", 0), 48 * H);
+    assert_int_equal(reference("off", 0), 0);                /* no reference at all */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(medians_odd_and_even),
         cmocka_unit_test(ties_by_posts_then_key),
         cmocka_unit_test(unread_posts_are_not_zeros),
-        cmocka_unit_test(gone_posts_keep_their_last_reading),
+        cmocka_unit_test(gone_posts_keep_their_reading),
+        cmocka_unit_test(reference_age_is_the_one_closest_to_a_day),
         cmocka_unit_test(themes_and_none),
         cmocka_unit_test(slots_per_account_and_kind),
         cmocka_unit_test(empty_and_json_shape),

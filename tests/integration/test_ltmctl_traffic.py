@@ -2,7 +2,9 @@
 ledger was filled before it started: the scheduler creates its schema on a
 first run, is stopped, posts and readings are inserted with sqlite3, and after
 the restart the tables and --json of the real ltmctl must show exactly the
-medians computed here from the inserted figures."""
+medians computed here from the inserted figures. Posts are compared at one
+reference age per kind: the scheduler runs with the default ages (posts
+1h,24h,7d: 24 h; stories 1h,23h: 23 h)."""
 
 import json
 import os
@@ -21,6 +23,7 @@ ACCOUNTS = [{"name": "acme", "timezone": "Europe/Berlin", "schedule": {"posts": 
 
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
+REFERENCE = {"post": DAY_MS, "story": 23 * HOUR_MS}  # the configured ages closest to 24 h
 FIGURES = ("impressions", "reach", "reactions", "comments", "shares", "saves")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -40,7 +43,7 @@ POSTS = [
     ("post:acme:a3", "acme", "post", 5, 2, 1110, "hiring", "live",
      [reading(DAY_MS, reactions=20, comments=5)]),
     ("post:acme:a4", "acme", "post", 1.8, 2, 1110, "AI at work", "live", []),  # not read yet
-    ("post:acme:a5", "acme", "post", 6, 0, 540, "hiring", "gone",  # keeps its last reading
+    ("post:acme:a5", "acme", "post", 6, 0, 540, "hiring", "gone",  # gone before 24 h: unread
      [reading(HOUR_MS, impressions=80, reactions=7)]),
     ("post:acme:old", "acme", "post", 40, 0, 540, "", "live",  # older than 30 days
      [reading(DAY_MS, impressions=9000, reactions=1000)]),
@@ -51,7 +54,8 @@ POSTS = [
     ("post:beta:b3", "beta", "post", 7, 1, 1170, "", "live",  # no engagement figure offered
      [reading(HOUR_MS, impressions=70)]),
     ("story:beta:s1", "beta", "story", 2.5, 0, 540, "", "live",
-     [reading(HOUR_MS, impressions=300, comments=1)]),
+     [reading(HOUR_MS, impressions=300, comments=1),
+      reading(23 * HOUR_MS, impressions=900, comments=4)]),
 ]
 
 
@@ -59,17 +63,18 @@ def engagement(figures):
     return sum(figures[k] or 0 for k in ("reactions", "comments", "shares", "saves"))
 
 
-def expected_rankings(now_ms, days=30, account=None):
-    """The rankings as docs/ltmctl.md defines them, from POSTS."""
+def expected_rankings(now_ms, days=30, account=None, ages=REFERENCE):
+    """The rankings as docs/ltmctl.md defines them, from POSTS: each post by
+    its reading at the reference age of its kind (none: unread)."""
     groups = {"accounts": {}, "slots": {}, "themes": {}}
     for job_id, acc, kind, ago, wd, minute, theme, _state, readings in POSTS:
         published = now_ms - int(ago * DAY_MS)
         if published < now_ms - days * DAY_MS or (account and acc != account):
             continue
         slot = "%s %s %s %02d:%02d" % (acc, kind, WEEKDAYS[wd], minute // 60, minute % 60)
-        latest = max(readings)[1] if readings else None
+        at_age = dict(readings).get(ages[kind])
         for ranking, key in (("accounts", acc), ("slots", slot), ("themes", theme or "(none)")):
-            groups[ranking].setdefault(key, []).append((job_id, published, latest))
+            groups[ranking].setdefault(key, []).append((job_id, published, at_age))
     out = {}
     for ranking, by_key in groups.items():
         rows = []
@@ -149,31 +154,47 @@ class LtmctlTrafficTest(unittest.TestCase):
             got = [{k: row[k] for k in want[ranking][0]} for row in out["rankings"][ranking]]
             self.assertEqual(got, want[ranking], ranking)
         self.assertEqual(out["days"], 30)
+        self.assertEqual(out["ages"], {"post": DAY_MS, "story": 23 * HOUR_MS})
         self.assertEqual(out["posts_total"], 9)
-        self.assertEqual(out["unread"], 1)
+        self.assertEqual(out["unread"], 4)  # a2, a5, b3 read at 1 h only; a4 not at all
         self.assertFalse(out["truncated"])
         self.assertNotIn("posts", out)
-        # Spot checks against the figures by hand: acme's latest engagements
-        # 13, 3, 25, 7 (a5 gone, still counted; a4 unread, not a zero).
+        # Spot checks against the figures by hand: acme's engagements at 24 h
+        # 13 and 25; a2 and a5 (read at 1 h only) and a4 are unread, not zeros
+        # nor their 1 h figures.
         acme = out["rankings"]["accounts"][[r["key"] for r in out["rankings"]["accounts"]]
                                            .index("acme")]
-        self.assertEqual((acme["median_engagement"], acme["posts"], acme["unread"]), (10, 4, 1))
-        self.assertEqual(acme["median_impressions"], 80)  # 50 80 400; a3 offers none
+        self.assertEqual((acme["median_engagement"], acme["posts"], acme["unread"]), (19, 2, 3))
+        self.assertEqual(acme["median_impressions"], 400)  # a3 offers none
         slots = out["rankings"]["slots"]
         self.assertEqual([(r["key"], r["median_engagement"], r["unread"]) for r in slots[:2]],
-                         [("acme post Wed 18:30", 25, 1), ("beta post Tue 19:30", 10, 0)])
+                         [("beta post Tue 19:30", 30, 1), ("acme post Wed 18:30", 25, 1)])
         themes = {r["key"]: r["median_engagement"] for r in out["rankings"]["themes"]}
-        self.assertEqual(themes["(none)"], 2)  # 0 1 | 3 10: the mean of the middle two
+        self.assertEqual(themes["(none)"], 7)  # b2 10, s1 at 23 h 4: the mean of the two
+
+    def test_age_compares_every_post_at_that_age(self):
+        out = ltmctl_json(self, self.broker, "traffic", "--age", "1h")
+        self.assertEqual(out["ages"], {"post": HOUR_MS, "story": HOUR_MS})
+        want = expected_rankings(self.now_ms, ages={"post": HOUR_MS, "story": HOUR_MS})
+        for ranking in ("accounts", "slots", "themes"):
+            got = [{k: row[k] for k in want[ranking][0]} for row in out["rankings"][ranking]]
+            self.assertEqual(got, want[ranking], ranking)
+        acme = [r for r in out["rankings"]["accounts"] if r["key"] == "acme"][0]
+        self.assertEqual((acme["median_engagement"], acme["posts"], acme["unread"]), (3, 3, 2))
+        code, text, err = ltmctl(self.broker, "traffic", "--age", "1h")
+        self.assertEqual(code, 0, err)
+        self.assertIn("\nAccounts, figures at 1h\n", text)
 
     def test_tables_show_the_same_medians(self):
         code, out, err = ltmctl(self.broker, "traffic")
         self.assertEqual(code, 0, err)
         self.assertIn("Traffic of the last 30 days", out)
-        self.assertIn(": 9 posts, 1 not read yet", out)
+        self.assertIn(": 9 posts, 4 not read yet", out)
         want = expected_rankings(self.now_ms)
-        for title, ranking in (("Accounts", "accounts"),
-                               ("Slots (the account's local weekday and time)", "slots"),
-                               ("Themes", "themes")):
+        ages = ", figures at 1d (posts), 23h (stories)"
+        for title, ranking in (("Accounts" + ages, "accounts"),
+                               ("Slots (the account's local weekday and time)" + ages, "slots"),
+                               ("Themes" + ages, "themes")):
             rows = table(out, title)
             numbers = ["POSTS", "UNREAD", "MEDIAN ENG", "MEDIAN IMPR", "TOTAL ENG", "BEST POST"]
             self.assertEqual(rows[0][-6:], numbers, title)
@@ -188,7 +209,7 @@ class LtmctlTrafficTest(unittest.TestCase):
         # the same column as the header's.
         lines = out.splitlines()
         for title in ("Accounts", "Themes"):
-            at = lines.index(title) + 1
+            at = lines.index(title + ages) + 1
             head = lines[at]
             for line in lines[at + 1:at + 1 + len(want[title.lower()])]:
                 self.assertEqual(line.rindex("  ") + 2, head.index("BEST POST"), line)
@@ -201,7 +222,7 @@ class LtmctlTrafficTest(unittest.TestCase):
         want = expected_rankings(self.now_ms, days=60, account="acme")
         got = [{k: row[k] for k in want["accounts"][0]} for row in out["rankings"]["accounts"]]
         self.assertEqual(got, want["accounts"])
-        self.assertEqual(out["rankings"]["accounts"][0]["median_engagement"], 13)  # 3 7 13 25 1000
+        self.assertEqual(out["rankings"]["accounts"][0]["median_engagement"], 25)  # 13 25 1000
         out = ltmctl_json(self, self.broker, "traffic", "--kind", "story")
         self.assertEqual(out["posts_total"], 1)
         self.assertEqual([r["key"] for r in out["rankings"]["slots"]], ["beta story Mon 09:00"])
@@ -228,22 +249,22 @@ class LtmctlTrafficTest(unittest.TestCase):
         rows = table(text, "Posts (newest first; figures at each age after publishing, "
                            "- = not offered or not read)")
         self.assertEqual(rows[0], ["PUBLISHED (UTC)", "ACCOUNT", "KIND", "SLOT", "THEME", "STATE",
-                                   "1h IMPR", "1h ENG", "1d IMPR", "1d ENG"])
+                                   "1h IMPR", "1h ENG", "23h IMPR", "23h ENG", "1d IMPR", "1d ENG"])
         self.assertEqual(len(rows) - 1, 9)
         # Cells: published, account, kind, slot, theme, state, then per age.
         printed = {(r[1], r[2], r[3], r[4], r[5]): r[6:] for r in rows[1:]}
         self.assertEqual(printed[("acme", "post", "Wed 18:30", "hiring", "live")],
-                         ["-", "-", "-", "25"])  # a3: read at 1d only, impressions not offered
+                         ["-", "-", "-", "-", "-", "25"])  # a3: read at 1d only, no impressions
         self.assertEqual(printed[("acme", "post", "Mon 09:00", "hiring", "gone")],
-                         ["80", "7", "-", "-"])
+                         ["80", "7", "-", "-", "-", "-"])
         self.assertEqual(printed[("acme", "post", "Mon 09:00", "AI at work", "live")],
-                         ["100", "3", "400", "13"])
+                         ["100", "3", "-", "-", "400", "13"])
         self.assertEqual(printed[("acme", "post", "Wed 18:30", "AI at work", "live")],
-                         ["-", "-", "-", "-"])  # a4: not read yet
+                         ["-", "-", "-", "-", "-", "-"])  # a4: not read yet
         self.assertEqual(printed[("beta", "story", "Mon 09:00", "(none)", "live")],
-                         ["300", "1", "-", "-"])
+                         ["300", "1", "900", "4", "-", "-"])
         b3 = [r[6:] for r in rows[1:] if r[0] == rows[-1][0]][0]
-        self.assertEqual(b3, ["70", "-", "-", "-"])  # the oldest, b3: no engagement offered
+        self.assertEqual(b3, ["70", "-", "-", "-", "-", "-"])  # the oldest: no engagement offered
 
     def test_refusals(self):
         code, _, err = ltmctl(self.broker, "traffic", "--days", "0")
@@ -261,6 +282,14 @@ class LtmctlTrafficTest(unittest.TestCase):
                          (False, "invalid", "field days: expected an integer from 1 to 365"))
         dlq = watch.wait_for(topic="ltm/dlq").payload
         self.assertIn("field days", dlq["reason"])
+        ltmtest.publish(self.broker, "ltmctl", "ltm/commands/scheduler",
+                        {"request_id": "bad-age", "command": "traffic", "age_ms": 500})
+        reply = watch.wait_for(topic="ltm/replies/bad-age").payload
+        self.assertEqual((reply["ok"], reply["error"]),
+                         (False, "field age_ms: expected an integer from 1000 to 31622400000"))
+        code, _, err = ltmctl(self.broker, "traffic", "--age", "400d")
+        self.assertEqual(code, 2)
+        self.assertIn("--age \"400d\": expected a duration from 1s to 366d", err)
 
 
 if __name__ == "__main__":

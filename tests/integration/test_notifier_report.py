@@ -33,7 +33,7 @@ def expected_engagement(checks):
     """The report's engagement figures computed apart from the notifier: per
     post the reading of the greatest age, summed; the best post by engagement,
     then impressions, then job id."""
-    latest, failed, gone = {}, 0, 0
+    latest, failed, gone, blocked = {}, 0, 0, 0
     for c in checks:
         if c["status"] == "read":
             old = latest.get(c["post_job_id"])
@@ -41,6 +41,8 @@ def expected_engagement(checks):
                 latest[c["post_job_id"]] = c
         elif c["status"] == "gone":
             gone += 1
+        elif c["final"] and c.get("error_class") in ("permission", "quota", "rate_limited"):
+            blocked += 1  # the scheduler's own alert or its waiting: not a failure
         elif c["final"]:
             failed += 1
     totals = {}
@@ -53,7 +55,7 @@ def expected_engagement(checks):
                key=lambda c: (-engagement(c), -c["figures"].get("impressions", -1),
                               c["post_job_id"]))
     return {"posts_read": len(latest), "totals": totals, "checks_failed": failed,
-            "checks_gone": gone, "best": best, "best_engagement": best and engagement(best)}
+            "checks_gone": gone, "checks_blocked": blocked, "best": best, "best_engagement": best and engagement(best)}
 
 
 def report_job(date, attempt=1):
@@ -140,7 +142,9 @@ class TestDailyReport(NotifierCase):
                                                      "comments": 10, "shares": 1}),
             check("acme", "post:acme:C", 24, status="gone"),
             check("acme", "post:acme:D", 1, status="failed", final=False),
-            check("acme", "post:acme:D", 1, status="failed", attempt=2, error_class="permission"),
+            check("acme", "post:acme:D", 1, status="failed", attempt=2, error_class="auth"),
+            check("acme", "post:acme:E", 1, status="failed", error_class="permission"),
+            check("acme", "post:acme:F", 1, status="failed", error_class="quota"),
         ]
         beta = [check("beta", "story:beta:S", 1, remote_id="17900000000000001",
                       figures={"impressions": 50, "reach": 40, "comments": 2})]
@@ -155,8 +159,9 @@ class TestDailyReport(NotifierCase):
             want, got = expected_engagement(checks), accounts[name]["engagement"]
             self.assertEqual(got["posts_read"], want["posts_read"], name)
             self.assertEqual(got["totals"], want["totals"], name)
-            self.assertEqual((got["checks_failed"], got["checks_gone"]),
-                             (want["checks_failed"], want["checks_gone"]), name)
+            self.assertEqual((got["checks_failed"], got["checks_gone"], got["checks_blocked"]),
+                             (want["checks_failed"], want["checks_gone"],
+                              want["checks_blocked"]), name)
             best = want["best"]
             self.assertEqual(got["best_post"], {
                 "post_job_id": best["post_job_id"], "remote_id": best["remote_id"],
@@ -177,7 +182,8 @@ class TestDailyReport(NotifierCase):
         self.assertIn("engagement: 2 posts read; impressions 3200, reach 800, reactions 65, "
                       "comments 14, shares 3\nbest post: post:acme:B (urn:li:share:post:acme:B) "
                       "at 1h, engagement 41; impressions 2000, reactions 30, comments 10, "
-                      "shares 1\nengagement checks: 1 failed, 1 gone", text)
+                      "shares 1\nengagement checks: 1 failed, 1 gone, 2 blocked (no permission, "
+                      "quota or rate limit)", text)
         self.assertIn("beta: 0 posts and 0 stories published", text)
         self.assertIn("engagement: 1 posts read; impressions 50, reach 40, comments 2\n"
                       "best post: story:beta:S (17900000000000001) at 1h, engagement 2", text)

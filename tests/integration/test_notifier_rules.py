@@ -60,13 +60,17 @@ class TestFailures(NotifierCase):
 
     def test_failed_engagement_checks_alert_on_their_own(self):
         from test_notifier_report import check
-        checks = [check("acme", "post:acme:%d" % i, 24, status="failed",
-                        error_class="permission") for i in range(4)]
+        # Blocks first: the scheduler alerts on its own (permission) or waits
+        # (quota, rate limit); they must not count towards this rule.
+        checks = [check("acme", "post:acme:b%d" % i, 24, status="failed", error_class=cls)
+                  for i, cls in enumerate(["permission", "quota", "rate_limited"] * 2)]
+        checks += [check("acme", "post:acme:%d" % i, 24, status="failed",
+                         error_class="auth") for i in range(4)]
         self.assertEqual(ltmtest.publish_lines(self.broker, "poster", "ltm/results", checks), 0)
         text = plain(self.wait_delivered(lambda t: "engagement.failures.acme" in t)[0])
         self.assertIn("[WARNING] engagement.failures.acme: 4 consecutive engagement checks "
                       "failed for account acme", text)
-        self.assertIn("(permission)", text)
+        self.assertIn("(auth)", text)
         ltmtest.publish(self.broker, "poster", "ltm/results",
                         check("acme", "post:acme:9", 1, figures={"impressions": 1}))
         resolved = plain(self.wait_delivered(lambda t: "RESOLVED" in t)[0])

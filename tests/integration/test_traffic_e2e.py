@@ -131,16 +131,24 @@ class TrafficLoopTest(PublishingCase):
         scheduler_detail(self.watch, since=self.watch.mark(), predicate=lambda d: any(
             "quo" in p["source"] for p in d["engagement"]["paused"]))
 
-        # ltmctl traffic: one post per account read, medians are its engagement.
+        # ltmctl traffic: one post per account read, medians are its engagement
+        # at the reference age: of the ages 3s,8s the one closest to 24 h, 8 s.
         traffic = ltmctl_json(self, self.broker, "traffic", "--days", "1")
+        self.assertEqual(traffic["ages"], {"post": AGE_MS[1], "story": AGE_MS[1]})
         by_account = {r["key"]: r for r in traffic["rankings"]["accounts"]}
         for job, figs in latest.items():
             account = job.split(":")[1]
             self.assertEqual(by_account[account]["median_engagement"], engagement(figs))
             self.assertEqual(by_account[account]["median_impressions"], figs["impressions"])
+        # quo's checks are held by the quota: not read at 8 s, unread, not a zero.
+        self.assertEqual((by_account["quo"]["posts"], by_account["quo"]["unread"]), (0, 1))
         code, table, err = ltmctl(self.broker, "traffic", "--days", "1")
         self.assertEqual(code, 0, err)
+        self.assertIn("\nAccounts, figures at 8s\n", table)
         self.assertRegex(table, r"acme\s+1\s.*\b%d\b" % engagement(ACME_FIGURES[1]))
+        early = ltmctl_json(self, self.broker, "traffic", "--days", "1", "--age", "3s")
+        acme = [r for r in early["rankings"]["accounts"] if r["key"] == "acme"][0]
+        self.assertEqual(acme["median_engagement"], engagement(ACME_FIGURES[0]))
 
         # /status: the recent posts with their latest figures, from the scheduler.
         def shown(code, body):
