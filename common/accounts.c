@@ -339,8 +339,8 @@ static int parse_content(ctx *c, const cJSON *o, ltm_account *a)
             snprintf(path, sizeof path, "content.themes.%.20s", t->string);
             if (day < 0)
                 return fail(c, path, "expected a weekday: mon, tue, wed, thu, fri, sat or sun");
-            if (!cJSON_IsString(t) || strlen(t->valuestring) > 500)
-                return fail(c, path, "expected a string of at most 500 bytes");
+            if (!cJSON_IsString(t) || strlen(t->valuestring) > LTM_THEME_MAX)
+                return fail(c, path, "expected a string of at most %d bytes", LTM_THEME_MAX);
             /* JSON lets a key repeat; which one was meant is anyone's guess. */
             if (a->themes[day])
                 return fail(c, path, "the same weekday is listed twice");
