@@ -13,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fakes"))
 
 import test_engagement_linkedin as base  # noqa: E402
+from apibase import answer  # noqa: E402
 from publishing import IG_USER, job  # noqa: E402
 
 HOUR_MS, DAY_MS = 3600000, 86400000
@@ -175,9 +176,23 @@ class RapidAPIReadTest(InstagramReadCase):
         call = self.ra.calls("stats")[0]
         self.assertEqual(call.query, "urn=%s" % post)
         self.assertEqual(call.header("x-rapidapi-key"), base.SECRETS["RAPIDAPI_KEY"])
-        self.ra.script("stats", self.ra.monthly_quota())
+        # A quota only waits: the scheduler pauses the source and dispatches
+        # the check again (docs/scheduler.md), keeping the delay asked for.
+        self.ra.script("stats", self.ra.monthly_quota(), self.ra.monthly_quota(),
+                       answer(402, {"message": "Payment required"}, {"Retry-After": "120"}),
+                       self.ra.rate_limit())
         r = self.read(check("post:ra:1", post, DAY_MS, account="ra", channel="rapidapi"))
-        self.assertFailed(r, "quota", False, final=True)
+        self.assertFailed(r, "quota", True, final=False)
+        self.assertNotIn("retry_after_ms", r)
+        r = self.read(check("post:ra:1", post, DAY_MS, account="ra", channel="rapidapi",
+                            attempt=3))
+        self.assertFailed(r, "quota", True, final=False)
+        r = self.read(check("post:ra:1", post, 7 * DAY_MS, account="ra", channel="rapidapi"))
+        self.assertFailed(r, "quota", True, final=False)
+        self.assertEqual(r["retry_after_ms"], 120000, r)
+        r = self.read(check("post:ra:1", post, 7 * DAY_MS, account="ra", channel="rapidapi",
+                            attempt=3))
+        self.assertFailed(r, "rate_limited", True, final=False)
 
     def test_without_a_stats_request_nothing_is_read(self):
         r = self.read(check("post:ra_plain:1", "rp-7", HOUR_MS, account="ra_plain",
