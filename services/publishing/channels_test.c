@@ -517,6 +517,21 @@ static void instagram_unsupported_metric(void **state)
                        "\"code\":100}}";
     assert_int_equal(ltm_instagram_unsupported_metric(word, strlen(word), LTM_JOB_POST, 0), -1);
     assert_int_equal(ltm_instagram_unsupported_metric("nope", 4, LTM_JOB_POST, 0), -1);
+    /* All the named ones at once, for the single retry. */
+    const char *two = "{\"error\":{\"message\":\"(#100) The metrics shares and saved are not "
+                      "supported for this media type\",\"code\":100}}";
+    int refusal;
+    assert_int_equal(ltm_instagram_refused_metrics(two, strlen(two), LTM_JOB_POST, 0, &refusal),
+                     1u << 5 | 1u << 6);
+    assert_true(refusal);
+    const char *none = "{\"error\":{\"message\":\"(#100) This metric is not supported\","
+                       "\"code\":100}}";
+    assert_int_equal(ltm_instagram_refused_metrics(none, strlen(none), LTM_JOB_POST, 0, &refusal),
+                     0);
+    assert_true(refusal);
+    assert_int_equal(ltm_instagram_refused_metrics(every, strlen(every), LTM_JOB_POST, 0, &refusal),
+                     0);
+    assert_false(refusal);
 }
 
 static void rapidapi_stats_url_and_figures(void **state)

@@ -113,6 +113,17 @@ class InstagramFiguresTest(InstagramReadCase):
                                         "comments": 1, "saves": 1})
         self.assertEqual(self.metrics_asked(), [POST_METRICS, "views,reach,likes,comments,saved"])
 
+    def test_metrics_are_dropped_in_one_retry_at_most(self):
+        # Two refused metrics, named one per answer: one retry, then the
+        # check ends (the budget charges at most 3 calls per check).
+        self.ig.refused_metrics = {"shares", "saved"}
+        self.ig.figures("18000000000000083", {"views": 5, "reach": 4, "likes": 1,
+                                              "comments": 0, "shares": 0, "saved": 0})
+        r = self.read(check("post:ig:refused2", "18000000000000083", HOUR_MS))
+        self.assertEqual(r["status"], "failed", r)
+        self.assertEqual(self.metrics_asked(), [POST_METRICS, "views,reach,likes,comments,saved"])
+        self.assertLessEqual(len(self.ig.calls()), 3)
+
 
 class InstagramFailureTest(InstagramReadCase):
     def test_deleted_media_is_gone_after_the_media_check(self):
