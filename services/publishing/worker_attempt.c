@@ -544,6 +544,14 @@ static int start_read(attempt *a)
                          now);
         return 0;
     }
+    if (t->channel && ltm_channel_token_missing(t->channel)) {
+        ltm_outcome_fail(&t->outcome, "config", 0,
+                         "account %s's %s channel token is not set: environment variable %s is "
+                         "not set in the poster's environment, which reads the figures",
+                         a->job.account, a->job.post_kind == LTM_JOB_STORY ? "stories" : "post",
+                         t->channel->token_env);
+        return 0;
+    }
     memset(&t->outcome, 0, sizeof t->outcome);
     t->outcome.status = LTM_RESULT_FAILED;
     t->done = after_read;
