@@ -339,8 +339,8 @@ static int parse_content(ctx *c, const cJSON *o, ltm_account *a)
             snprintf(path, sizeof path, "content.themes.%.20s", t->string);
             if (day < 0)
                 return fail(c, path, "expected a weekday: mon, tue, wed, thu, fri, sat or sun");
-            if (!cJSON_IsString(t) || strlen(t->valuestring) > 500)
-                return fail(c, path, "expected a string of at most 500 bytes");
+            if (!cJSON_IsString(t) || strlen(t->valuestring) > LTM_THEME_MAX)
+                return fail(c, path, "expected a string of at most %d bytes", LTM_THEME_MAX);
             /* JSON lets a key repeat; which one was meant is anyone's guess. */
             if (a->themes[day])
                 return fail(c, path, "the same weekday is listed twice");
@@ -654,8 +654,8 @@ static int resolve_channel(ltm_channel *ch, const char *account, const char *fie
     return (ch->token = strdup(v)) ? LTM_OK : LTM_ENOMEM;
 }
 
-int ltm_accounts_resolve(ltm_accounts *a, ltm_job_kind kind, ltm_env_lookup lookup, void *lctx,
-                         char *err, size_t err_size)
+static int resolve_all(ltm_accounts *a, ltm_job_kind kind, ltm_env_lookup lookup, void *lctx,
+                       size_t *missing, char *err, size_t err_size)
 {
     for (size_t i = 0; i < a->count; i++) {
         ltm_account *acc = &a->items[i];
@@ -665,10 +665,33 @@ int ltm_accounts_resolve(ltm_accounts *a, ltm_job_kind kind, ltm_env_lookup look
                                 : (kind == LTM_JOB_STORY ? "stories.channel.token_env"
                                                          : "channel.token_env");
         int rc = resolve_channel(ch, acc->name, field, lookup, lctx, err, err_size);
+        if (rc == LTM_ECONFIG && missing) {
+            (*missing)++;
+            continue;
+        }
         if (rc)
             return rc;
     }
     return LTM_OK;
+}
+
+int ltm_accounts_resolve(ltm_accounts *a, ltm_job_kind kind, ltm_env_lookup lookup, void *lctx,
+                         char *err, size_t err_size)
+{
+    return resolve_all(a, kind, lookup, lctx, NULL, err, err_size);
+}
+
+int ltm_accounts_resolve_available(ltm_accounts *a, ltm_job_kind kind, ltm_env_lookup lookup,
+                                   void *lctx, size_t *missing)
+{
+    char unused[300];
+    *missing = 0;
+    return resolve_all(a, kind, lookup, lctx, missing, unused, sizeof unused);
+}
+
+int ltm_channel_token_missing(const ltm_channel *ch)
+{
+    return ch->type != LTM_CHANNEL_SANDBOX && ch->token_env && !ch->token;
 }
 
 const ltm_account *ltm_accounts_find(const ltm_accounts *a, const char *name)

@@ -15,7 +15,6 @@
 
 static const char *status_names[] = {"published", "failed", "unconfirmed", "duplicate",
                                      "missed",    "read",   "gone"};
-#define FIGURE_MAX 1000000000000LL
 #define YEAR_MS (366 * DAY_MS)
 
 const char *const ltm_figure_names[LTM_FIGURE_COUNT] = {"impressions", "reach",  "reactions",
@@ -112,7 +111,7 @@ static int decode_figures(const cJSON *figures, ltm_figures *out, char reason[LT
     for (int i = 0; i < LTM_FIGURE_COUNT; i++) {
         long long v = -1;
         char sub[LTM_REASON_SIZE];
-        if (ltm_json_int(figures, ltm_figure_names[i], 0, 0, FIGURE_MAX, &v, sub,
+        if (ltm_json_int(figures, ltm_figure_names[i], 0, 0, LTM_FIGURE_MAX, &v, sub,
                          sizeof sub) != LTM_OK) {
             snprintf(reason, LTM_REASON_SIZE, "figures.%.*s", LTM_REASON_SIZE - 16, sub + 6);
             return LTM_EINVAL;
@@ -237,7 +236,7 @@ int ltm_result_decode(const char *json, size_t len, ltm_result *out, char reason
         rc = LTM_EINVAL;
     }
     if (!rc)
-        rc = ltm_json_str(root, "theme", 0, 256, &out->theme, reason, LTM_REASON_SIZE);
+        rc = ltm_json_str(root, "theme", 0, LTM_THEME_MAX, &out->theme, reason, LTM_REASON_SIZE);
     if (!rc)
         rc = decode_engagement(root, out, reason);
     free(kind);

@@ -105,6 +105,15 @@ int ltm_accounts_load(const char *path, ltm_accounts **out, char *err, size_t er
  * and the field. Sandbox channels need none. */
 int ltm_accounts_resolve(ltm_accounts *accounts, ltm_job_kind kind, ltm_env_lookup lookup,
                          void *ctx, char *err, size_t err_size);
+/* The same, leniently: a missing or empty variable leaves that channel's
+ * token NULL and is counted in *missing instead of failing (the poster reads
+ * the figures of stories it does not publish: a missing story token fails
+ * those checks, not its start). LTM_ENOMEM only. */
+int ltm_accounts_resolve_available(ltm_accounts *accounts, ltm_job_kind kind,
+                                   ltm_env_lookup lookup, void *ctx, size_t *missing);
+/* 1 when the channel needs a token (not sandbox, names a variable) and none
+ * was resolved. */
+int ltm_channel_token_missing(const ltm_channel *ch);
 
 const ltm_account *ltm_accounts_find(const ltm_accounts *accounts, const char *name);
 /* The channel a job of this kind goes to. */

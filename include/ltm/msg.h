@@ -13,6 +13,11 @@
 
 #define LTM_REASON_SIZE 160
 
+/* Shared limits: what the accounts file accepts, the wire carries and the
+ * ledger stores. A wider value anywhere would make a message undecodable. */
+#define LTM_THEME_MAX 500                  /* bytes of a weekday theme */
+#define LTM_FIGURE_MAX 1000000000000LL     /* largest engagement figure */
+
 /* ---- job: ltm/jobs/post, ltm/jobs/story, ltm/jobs/report,
  *           ltm/jobs/engagement -------------------------------------------- */
 

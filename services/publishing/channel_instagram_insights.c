@@ -133,31 +133,48 @@ static int word_at(const char *text, const char *word)
  * metric for this media product type". The invalid-value answer ("metric[0]
  * must be one of the following values: ...") names every metric and is not
  * one of these. */
-int ltm_instagram_unsupported_metric(const char *body, size_t len, ltm_job_kind post_kind,
-                                     unsigned dropped)
+unsigned ltm_instagram_refused_metrics(const char *body, size_t len, ltm_job_kind post_kind,
+                                       unsigned dropped, int *refusal)
 {
     cJSON *root = cJSON_ParseWithLength(body, len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(error, "code");
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(error, "message");
-    int hit = -1, hits = 0;
+    unsigned named = 0;
+    *refusal = 0;
     if (cJSON_IsNumber(code) && code->valueint == 100 && cJSON_IsString(message) &&
-        strcasestr(message->valuestring, "not support")) {
-        for (int i = 0; i < LTM_IG_METRIC_COUNT; i++) {
+        strcasestr(message->valuestring, "not support") &&
+        strcasestr(message->valuestring, "metric")) {
+        /* "metric": a deleted object's answer "does not support this
+         * operation" too. */
+        *refusal = 1;
+        for (int i = 0; i < LTM_IG_METRIC_COUNT; i++)
             if (asked(post_kind, i) && !(dropped & (1u << i)) &&
-                word_at(message->valuestring, metrics[i].metric)) {
-                hit = i;
-                hits++;
-            }
-        }
+                word_at(message->valuestring, metrics[i].metric))
+                named |= 1u << i;
     }
     cJSON_Delete(root);
-    return hits == 1 ? hit : -1;
+    return named;
+}
+
+int ltm_instagram_unsupported_metric(const char *body, size_t len, ltm_job_kind post_kind,
+                                     unsigned dropped)
+{
+    int refusal;
+    unsigned named = ltm_instagram_refused_metrics(body, len, post_kind, dropped, &refusal);
+    for (int i = 0; i < LTM_IG_METRIC_COUNT; i++)
+        if (named == 1u << i)
+            return i;
+    return -1;
 }
 
 /* ---- the stage ----------------------------------------------------------- */
 
-/* t->stage holds the mask of metrics left out after Instagram refused them. */
+/* t->stage holds the mask of metrics left out after Instagram refused them,
+ * and RETRIED once the one retry was made. */
+#define ALL_METRICS ((1u << LTM_IG_METRIC_COUNT) - 1)
+#define BASE_METRICS (1u << 0 | 1u << 1) /* views, reach */
+#define RETRIED (1u << 16)
 
 static void headers_for(ltm_task *t, char *auth, size_t size, const char *list[1])
 {
@@ -221,15 +238,19 @@ static void on_insights(void *ctx, const ltm_http_response *r)
         }
         return;
     }
-    if (!r->transport_error && !r->truncated) {
-        int m = ltm_instagram_unsupported_metric(r->body, r->body_len, j->post_kind,
-                                                 (unsigned)t->stage);
+    if (!r->transport_error && !r->truncated && t->stage == 0) {
+        /* One retry at most, so a check costs at most 3 calls (this one, the
+         * retry, the media check): every metric the refusal names is left
+         * out, or, when it names none we know, only views and reach asked. */
+        int refusal;
+        unsigned named = ltm_instagram_refused_metrics(r->body, r->body_len, j->post_kind, 0,
+                                                       &refusal);
+        unsigned drop = named ? named : refusal ? ~BASE_METRICS : 0;
         char left[200];
-        if (m >= 0 && ltm_instagram_insights_metrics(j->post_kind, (unsigned)t->stage | 1u << m,
-                                                     left, sizeof left) > 0) {
-            t->stage |= 1 << m;
-            ltm_info("Instagram refused one insights metric for this media; asking without it",
-                     "job_id", j->job_id, "media", j->remote_id, "left", left);
+        if (drop && ltm_instagram_insights_metrics(j->post_kind, drop, left, sizeof left) > 0) {
+            t->stage = (int)((drop & ALL_METRICS) | RETRIED);
+            ltm_info("Instagram refused insights metrics for this media; asking once more "
+                     "without them", "job_id", j->job_id, "media", j->remote_id, "left", left);
             ask_insights(t);
             return;
         }

@@ -344,8 +344,9 @@ char *ltm_linkedin_share_stats_url(const char *base, const char *org_urn, const 
 
 static int whole_count(const cJSON *n, int64_t *out)
 {
-    if (!cJSON_IsNumber(n) || n->valuedouble != (double)(int64_t)n->valuedouble ||
-        n->valuedouble > 9e15 || n->valuedouble < -9e15)
+    /* The range first: converting a double beyond int64_t is undefined. */
+    if (!cJSON_IsNumber(n) || !(n->valuedouble <= 9e15 && n->valuedouble >= -9e15) ||
+        n->valuedouble != (double)(int64_t)n->valuedouble)
         return 0;
     *out = (int64_t)n->valuedouble;
     return 1;
@@ -391,6 +392,10 @@ int ltm_linkedin_member_stat_parse(const char *body, size_t len, const char *que
         } else if (!whole_count(cJSON_GetObjectItemCaseSensitive(e, "count"), &c) || c < 0) {
             snprintf(reason, reason_size, "element %zu: count is not a whole number >= 0", n);
             rc = LTM_EINVAL;
+        } else if (c > LTM_FIGURE_MAX - total) {
+            /* Past what the wire carries: kept just past it, never wrapped
+             * (signed overflow), so ltm_outcome_read fails it by name. */
+            total = LTM_FIGURE_MAX + 1;
         } else {
             total += c;
         }

@@ -178,7 +178,7 @@ static void on_stats(void *ctx, const ltm_http_response *r)
 {
     ltm_task *t = ctx;
     if (!ltm_http_ok(r)) {
-        ltm_classify_failure(LTM_API_RAPIDAPI, 0, r, t->job->account, &t->outcome);
+        ltm_classify_read_failure(LTM_API_RAPIDAPI, r, t->job->account, &t->outcome);
         ltm_task_finish(t);
         return;
     }

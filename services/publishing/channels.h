@@ -132,6 +132,11 @@ int ltm_instagram_insights_parse(const char *body, size_t len, ltm_figures *out,
  * dropped); else -1. */
 int ltm_instagram_unsupported_metric(const char *body, size_t len, ltm_job_kind post_kind,
                                      unsigned dropped);
+/* Every metric such an answer names (bit i: metric i of the list, asked of
+ * post_kind and not in dropped); *refusal is 1 when the answer is such a
+ * refusal at all, even naming none we know. */
+unsigned ltm_instagram_refused_metrics(const char *body, size_t len, ltm_job_kind post_kind,
+                                       unsigned dropped, int *refusal);
 
 /* RapidAPI stats request of a channel with stats_path: base (the env's
  * rapidapi_base, or NULL for https://<host>) + stats_path with {id}

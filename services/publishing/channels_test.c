@@ -276,6 +276,58 @@ static void linkedin_member_stat(void **state)
     }
 }
 
+/* Counts LinkedIn sums past what the wire carries stay just past it, never
+ * wrap (signed overflow), and the read then fails naming the figure. */
+static void linkedin_member_sum_beyond_the_wire(void **state)
+{
+    (void)state;
+    char reason[160];
+    int64_t n;
+    const char *three = "{\"elements\":[{\"count\":9000000000000000},"
+                        "{\"count\":9000000000000000},{\"count\":1}]}";
+    assert_int_equal(ltm_linkedin_member_stat_parse(three, strlen(three), "IMPRESSION", &n, reason,
+                                                    sizeof reason),
+                     LTM_OK);
+    assert_int_equal(n, LTM_FIGURE_MAX + 1);
+    /* 1100 x 9e15 would overflow int64_t many times over. */
+    size_t size = 32 + 1100 * 30;
+    char *many = malloc(size);
+    assert_non_null(many);
+    size_t at = (size_t)snprintf(many, size, "{\"elements\":[");
+    for (int i = 0; i < 1100; i++)
+        at += (size_t)snprintf(many + at, size - at, "%s{\"count\":9000000000000000}",
+                               i ? "," : "");
+    snprintf(many + at, size - at, "]}");
+    assert_int_equal(ltm_linkedin_member_stat_parse(many, strlen(many), "IMPRESSION", &n, reason,
+                                                    sizeof reason),
+                     LTM_OK);
+    assert_int_equal(n, LTM_FIGURE_MAX + 1);
+    free(many);
+    const char *huge = "{\"elements\":[{\"count\":1e300}]}";
+    assert_int_equal(ltm_linkedin_member_stat_parse(huge, strlen(huge), "IMPRESSION", &n, reason,
+                                                    sizeof reason),
+                     LTM_EINVAL);
+
+    ltm_figures f;
+    ltm_figures_unset(&f);
+    f.impressions = LTM_FIGURE_MAX;
+    ltm_outcome o;
+    ltm_outcome_read(&o, &f);
+    assert_int_equal(o.status, LTM_RESULT_READ);
+    assert_int_equal(o.figures.impressions, LTM_FIGURE_MAX);
+    f.reach = LTM_FIGURE_MAX + 1;
+    ltm_outcome_read(&o, &f);
+    assert_int_equal(o.status, LTM_RESULT_FAILED);
+    assert_string_equal(o.error_class, "server");
+    assert_true(o.retryable);
+    assert_non_null(strstr(o.error, "figure reach out of range: 1000000000001"));
+    ltm_figures_unset(&f);
+    f.saves = 9000000000000000LL; /* Instagram's and RapidAPI's parsers accept this much */
+    ltm_outcome_read(&o, &f);
+    assert_int_equal(o.status, LTM_RESULT_FAILED);
+    assert_non_null(strstr(o.error, "figure saves out of range"));
+}
+
 static void linkedin_share_stats(void **state)
 {
     (void)state;
@@ -465,6 +517,21 @@ static void instagram_unsupported_metric(void **state)
                        "\"code\":100}}";
     assert_int_equal(ltm_instagram_unsupported_metric(word, strlen(word), LTM_JOB_POST, 0), -1);
     assert_int_equal(ltm_instagram_unsupported_metric("nope", 4, LTM_JOB_POST, 0), -1);
+    /* All the named ones at once, for the single retry. */
+    const char *two = "{\"error\":{\"message\":\"(#100) The metrics shares and saved are not "
+                      "supported for this media type\",\"code\":100}}";
+    int refusal;
+    assert_int_equal(ltm_instagram_refused_metrics(two, strlen(two), LTM_JOB_POST, 0, &refusal),
+                     1u << 5 | 1u << 6);
+    assert_true(refusal);
+    const char *none = "{\"error\":{\"message\":\"(#100) This metric is not supported\","
+                       "\"code\":100}}";
+    assert_int_equal(ltm_instagram_refused_metrics(none, strlen(none), LTM_JOB_POST, 0, &refusal),
+                     0);
+    assert_true(refusal);
+    assert_int_equal(ltm_instagram_refused_metrics(every, strlen(every), LTM_JOB_POST, 0, &refusal),
+                     0);
+    assert_false(refusal);
 }
 
 static void rapidapi_stats_url_and_figures(void **state)
@@ -546,6 +613,7 @@ int main(void)
         cmocka_unit_test(linkedin_stats_urls),
         cmocka_unit_test(linkedin_member_stat),
         cmocka_unit_test(linkedin_share_stats),
+        cmocka_unit_test(linkedin_member_sum_beyond_the_wire),
         cmocka_unit_test(sandbox_figures),
         cmocka_unit_test(channel_table),
         cmocka_unit_test(instagram_insights_metric_lists),

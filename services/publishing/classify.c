@@ -32,6 +32,18 @@ void ltm_outcome_published(ltm_outcome *o, const char *remote_id)
 
 void ltm_outcome_read(ltm_outcome *o, const ltm_figures *figures)
 {
+    /* A figure the results message cannot carry would make the whole result
+     * undecodable (a dead letter, the check lost): fail it as the answer's
+     * fault instead. -1 is "not offered". */
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++) {
+        int64_t v = ltm_figure_get(figures, i);
+        if (v < -1 || v > LTM_FIGURE_MAX) {
+            memset(o, 0, sizeof *o);
+            ltm_outcome_fail(o, "server", 1, "figure %s out of range: %lld (at most %lld)",
+                             ltm_figure_names[i], (long long)v, (long long)LTM_FIGURE_MAX);
+            return;
+        }
+    }
     memset(o, 0, sizeof *o);
     o->status = LTM_RESULT_READ;
     o->figures = *figures;
@@ -454,8 +466,31 @@ void ltm_classify_instagram_read(const ltm_http_response *r, const char *account
                              r->status, msg);
         }
     } else {
-        ltm_classify_failure(LTM_API_INSTAGRAM, 0, r, account, o);
+        ltm_classify_read_failure(LTM_API_INSTAGRAM, r, account, o);
     }
+}
+
+int ltm_reading_waits(const ltm_outcome *o)
+{
+    return o->status == LTM_RESULT_FAILED && o->error_class &&
+           (strcmp(o->error_class, "quota") == 0 || strcmp(o->error_class, "rate_limited") == 0);
+}
+
+void ltm_reading_settle(ltm_outcome *o, int64_t asked_ms)
+{
+    if (!ltm_reading_waits(o))
+        return;
+    o->retryable = 1;
+    if (o->retry_after_ms == 0)
+        o->retry_after_ms = asked_ms;
+}
+
+void ltm_classify_read_failure(ltm_api api, const ltm_http_response *r, const char *account,
+                               ltm_outcome *o)
+{
+    ltm_classify_failure(api, 0, r, account, o);
+    if (ltm_reading_waits(o))
+        ltm_reading_settle(o, asked_delay(api, r));
 }
 
 void ltm_linkedin_read_failure(const ltm_http_response *r, const char *account, const char *scope,
@@ -486,6 +521,6 @@ void ltm_linkedin_read_failure(const ltm_http_response *r, const char *account, 
         ltm_outcome_fail(o, "quota", 1, "LinkedIn daily call limit reached for account %s: %s",
                          who, msg);
     } else {
-        ltm_classify_failure(LTM_API_LINKEDIN, 0, r, account, o);
+        ltm_classify_read_failure(LTM_API_LINKEDIN, r, account, o);
     }
 }

@@ -42,7 +42,9 @@ const char *ltm_api_name(ltm_api api);
 #define LTM_INSTAGRAM_LIMIT_RETRY_MS (60LL * 60 * 1000)
 
 void ltm_outcome_published(ltm_outcome *o, const char *remote_id);
-/* Engagement checks: the figures read, or the post no longer exists. */
+/* Engagement checks: the figures read, or the post no longer exists. A
+ * figure beyond LTM_FIGURE_MAX (or below -1, "not offered") fails the read,
+ * class server, retryable: "figure <name> out of range: <value> ...". */
 void ltm_outcome_read(ltm_outcome *o, const ltm_figures *figures);
 void ltm_outcome_gone(ltm_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ltm_outcome_fail(ltm_outcome *o, const char *error_class, int retryable, const char *fmt, ...)
@@ -105,5 +107,20 @@ int64_t ltm_meta_quota_wait_ms(const char *headers);
  *     other 100 validation, transport network). */
 void ltm_classify_instagram_read(const ltm_http_response *resp, const char *account,
                                  ltm_outcome *out);
+
+/* An engagement read that meets a quota or a rate limit is not over: the
+ * scheduler pauses the source and dispatches the check again
+ * (docs/scheduler.md, "Engagement checks"). 1 when o is such a failure
+ * (class quota or rate_limited). */
+int ltm_reading_waits(const ltm_outcome *o);
+/* Makes such an outcome retryable, keeping the delay it carries or, when the
+ * classification dropped it (a publish's quota is not retried), asked_ms.
+ * Other outcomes are left alone. */
+void ltm_reading_settle(ltm_outcome *o, int64_t asked_ms);
+/* ltm_classify_failure for a read (nothing was published), then
+ * ltm_reading_settle with the delay the answer asked for: a RapidAPI monthly
+ * quota or a 402 waits instead of ending the check. */
+void ltm_classify_read_failure(ltm_api api, const ltm_http_response *resp, const char *account,
+                               ltm_outcome *out);
 
 #endif

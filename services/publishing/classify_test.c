@@ -279,6 +279,10 @@ static void linkedin_read_answers(void **state)
     assert_int_equal(o.retry_after_ms, 60000);
     o = read_failure(503, "upstream", NULL, now);
     expect(&o, LTM_RESULT_FAILED, "server", 1);
+    /* A quota that ends no publish: the check waits (docs/scheduler.md). */
+    o = read_failure(402, "{\"message\":\"Payment required\"}", "Retry-After: 90\r\n", now);
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 90000);
     o = read_failure(401, "{\"message\":\"revoked\"}", NULL, now);
     expect(&o, LTM_RESULT_FAILED, "auth", 0);
     ltm_http_response r = {0};
@@ -303,6 +307,57 @@ static ltm_outcome classify_read(long status, const char *body, const char *head
     ltm_outcome o;
     ltm_classify_instagram_read(&r, "acme", &o);
     return o;
+}
+
+/* What ends a publish ends no read: every reader's quota and rate limit
+ * waits, retryable, with the delay the answer asked for. */
+static ltm_outcome classify_any_read(ltm_api api, long status, const char *body,
+                                     const char *headers)
+{
+    ltm_http_response r = {0};
+    r.status = status;
+    r.body = (char *)(body ? body : "");
+    r.body_len = strlen(r.body);
+    r.headers = (char *)(headers ? headers : "");
+    ltm_outcome o;
+    ltm_classify_read_failure(api, &r, "acme", &o);
+    return o;
+}
+
+static void read_quota_and_rate_limits_wait(void **state)
+{
+    (void)state;
+    char *rate = fixture("rapidapi-rate.json"), *quota = fixture("rapidapi-quota.json");
+    ltm_outcome o = classify_any_read(LTM_API_RAPIDAPI, 429, quota, "Retry-After: 3600\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 3600000);
+    assert_true(ltm_reading_waits(&o));
+    o = classify_any_read(LTM_API_RAPIDAPI, 429, quota, NULL);
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 0); /* the scheduler's own pause then */
+    o = classify_any_read(LTM_API_RAPIDAPI, 402, "{\"message\":\"pay\"}", "Retry-After: 5\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 5000);
+    o = classify_any_read(LTM_API_RAPIDAPI, 429, rate, "Retry-After: 2\r\n");
+    expect(&o, LTM_RESULT_FAILED, "rate_limited", 1);
+    assert_int_equal(o.retry_after_ms, 2000);
+    o = classify_any_read(LTM_API_RAPIDAPI, 403, "{\"message\":\"not subscribed\"}", NULL);
+    expect(&o, LTM_RESULT_FAILED, "auth", 0);
+    assert_false(ltm_reading_waits(&o));
+    /* Instagram's 402 too; a publish's quota keeps its rule. */
+    o = classify_read(402, "{\"error\":{\"message\":\"pay\",\"code\":999}}", "Retry-After: 7\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 1);
+    assert_int_equal(o.retry_after_ms, 7000);
+    o = classify(LTM_API_RAPIDAPI, 1, 429, quota, "Retry-After: 3600\r\n");
+    expect(&o, LTM_RESULT_FAILED, "quota", 0);
+    assert_int_equal(o.retry_after_ms, 0);
+    /* Settling a failure of another class changes nothing. */
+    o = classify(LTM_API_RAPIDAPI, 0, 500, "boom", NULL);
+    ltm_reading_settle(&o, 1000);
+    expect(&o, LTM_RESULT_FAILED, "server", 1);
+    assert_int_equal(o.retry_after_ms, 0);
+    free(rate);
+    free(quota);
 }
 
 static void instagram_read_gone_permission_viewers(void **state)
@@ -407,6 +462,7 @@ int main(void)
         cmocka_unit_test(openai_rate_limit_versus_quota),
         cmocka_unit_test(linkedin_answers),
         cmocka_unit_test(linkedin_read_answers),
+        cmocka_unit_test(read_quota_and_rate_limits_wait),
         cmocka_unit_test(instagram_error_codes),
         cmocka_unit_test(rapidapi_rate_limit_versus_monthly_quota),
         cmocka_unit_test(replicate_retry_after_in_body),

@@ -131,11 +131,20 @@ static int load_accounts(ltm_worker *w)
     if (!w->live)
         return LTM_OK;
     rc = ltm_accounts_resolve(w->accounts, w->def.kind, NULL, NULL, err, sizeof err);
-    /* Engagement checks read stories too, with the story channel's token. */
-    if (rc == LTM_OK && w->def.reads_figures && w->def.kind != LTM_JOB_STORY)
-        rc = ltm_accounts_resolve(w->accounts, LTM_JOB_STORY, NULL, NULL, err, sizeof err);
     if (rc != LTM_OK)
         return config_error(w->svc, "%s", err);
+    /* Engagement checks read stories too, with the story channel's token;
+     * the deployment gives story tokens to the story-publisher, so one
+     * missing here only fails that account's story checks (config). */
+    if (w->def.reads_figures && w->def.kind != LTM_JOB_STORY) {
+        size_t missing = 0;
+        if (ltm_accounts_resolve_available(w->accounts, LTM_JOB_STORY, NULL, NULL, &missing) !=
+            LTM_OK)
+            return config_error(w->svc, "out of memory while reading the story tokens");
+        if (missing)
+            ltm_warn("story tokens not set: those accounts' story checks fail (config) until "
+                     "they are", "accounts", LTM_INT((int64_t)missing));
+    }
     int needs_text = 0;
     for (size_t i = 0; i < w->accounts->count; i++) {
         const ltm_account *acc = &w->accounts->items[i];

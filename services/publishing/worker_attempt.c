@@ -60,6 +60,10 @@ static int is_final(const ltm_job *job, const ltm_outcome *o)
 {
     if (o->status != LTM_RESULT_FAILED)
         return 1;
+    /* The scheduler pauses the source and dispatches the check again without
+     * burning an attempt, so such a check is never over here. */
+    if (job->kind == LTM_JOB_ENGAGEMENT && ltm_reading_waits(o))
+        return 0;
     return !o->retryable || job->attempt >= job->max_attempts;
 }
 
@@ -138,6 +142,8 @@ static void finish(attempt *a)
     ltm_worker *w = a->w;
     ltm_outcome *o = &a->task.outcome;
     scrub(o->error, sizeof o->error);
+    if (a->job.kind == LTM_JOB_ENGAGEMENT)
+        ltm_reading_settle(o, 0); /* whichever reader path classified it */
     note_quota(a);
     switch (o->status) {
     case LTM_RESULT_PUBLISHED: w->published++; break;
@@ -536,6 +542,14 @@ static int start_read(attempt *a)
     if (!ops->read) {
         ltm_outcome_fail(&t->outcome, "config", 0, "figures cannot be read from a %s channel",
                          now);
+        return 0;
+    }
+    if (t->channel && ltm_channel_token_missing(t->channel)) {
+        ltm_outcome_fail(&t->outcome, "config", 0,
+                         "account %s's %s channel token is not set: environment variable %s is "
+                         "not set in the poster's environment, which reads the figures",
+                         a->job.account, a->job.post_kind == LTM_JOB_STORY ? "stories" : "post",
+                         t->channel->token_env);
         return 0;
     }
     memset(&t->outcome, 0, sizeof t->outcome);

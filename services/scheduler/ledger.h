@@ -149,7 +149,7 @@ typedef struct {
     int64_t published_ms;
     int weekday;            /* 0 Monday .. 6 Sunday, of the slot in the account's time zone */
     int local_minute;       /* minute of the day of the slot, same zone */
-    char theme[257];        /* "" when the text was not written on a theme */
+    char theme[LTM_THEME_MAX + 1]; /* "" when the text was not written on a theme */
     char state[16];         /* "live", or "gone" once the network says it was deleted */
 } ledger_post;
 

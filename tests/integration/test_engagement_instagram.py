@@ -13,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fakes"))
 
 import test_engagement_linkedin as base  # noqa: E402
+from apibase import answer  # noqa: E402
 from publishing import IG_USER, job  # noqa: E402
 
 HOUR_MS, DAY_MS = 3600000, 86400000
@@ -112,6 +113,17 @@ class InstagramFiguresTest(InstagramReadCase):
                                         "comments": 1, "saves": 1})
         self.assertEqual(self.metrics_asked(), [POST_METRICS, "views,reach,likes,comments,saved"])
 
+    def test_metrics_are_dropped_in_one_retry_at_most(self):
+        # Two refused metrics, named one per answer: one retry, then the
+        # check ends (the budget charges at most 3 calls per check).
+        self.ig.refused_metrics = {"shares", "saved"}
+        self.ig.figures("18000000000000083", {"views": 5, "reach": 4, "likes": 1,
+                                              "comments": 0, "shares": 0, "saved": 0})
+        r = self.read(check("post:ig:refused2", "18000000000000083", HOUR_MS))
+        self.assertEqual(r["status"], "failed", r)
+        self.assertEqual(self.metrics_asked(), [POST_METRICS, "views,reach,likes,comments,saved"])
+        self.assertLessEqual(len(self.ig.calls()), 3)
+
 
 class InstagramFailureTest(InstagramReadCase):
     def test_deleted_media_is_gone_after_the_media_check(self):
@@ -175,9 +187,23 @@ class RapidAPIReadTest(InstagramReadCase):
         call = self.ra.calls("stats")[0]
         self.assertEqual(call.query, "urn=%s" % post)
         self.assertEqual(call.header("x-rapidapi-key"), base.SECRETS["RAPIDAPI_KEY"])
-        self.ra.script("stats", self.ra.monthly_quota())
+        # A quota only waits: the scheduler pauses the source and dispatches
+        # the check again (docs/scheduler.md), keeping the delay asked for.
+        self.ra.script("stats", self.ra.monthly_quota(), self.ra.monthly_quota(),
+                       answer(402, {"message": "Payment required"}, {"Retry-After": "120"}),
+                       self.ra.rate_limit())
         r = self.read(check("post:ra:1", post, DAY_MS, account="ra", channel="rapidapi"))
-        self.assertFailed(r, "quota", False, final=True)
+        self.assertFailed(r, "quota", True, final=False)
+        self.assertNotIn("retry_after_ms", r)
+        r = self.read(check("post:ra:1", post, DAY_MS, account="ra", channel="rapidapi",
+                            attempt=3))
+        self.assertFailed(r, "quota", True, final=False)
+        r = self.read(check("post:ra:1", post, 7 * DAY_MS, account="ra", channel="rapidapi"))
+        self.assertFailed(r, "quota", True, final=False)
+        self.assertEqual(r["retry_after_ms"], 120000, r)
+        r = self.read(check("post:ra:1", post, 7 * DAY_MS, account="ra", channel="rapidapi",
+                            attempt=3))
+        self.assertFailed(r, "rate_limited", True, final=False)
 
     def test_without_a_stats_request_nothing_is_read(self):
         r = self.read(check("post:ra_plain:1", "rp-7", HOUR_MS, account="ra_plain",

@@ -153,6 +153,20 @@ static void resolve_reads_tokens_and_names_missing_ones(void **state)
     assert_string_equal(ltm_accounts_find(a, "acme")->channel.token, "li-token");
     assert_null(ltm_accounts_find(a, "hooked")->channel.token); /* optional, not named */
     ltm_accounts_free(a);
+
+    /* Leniently: what is set is resolved, a missing one only counted. */
+    assert_int_equal(ltm_accounts_load(FIX "accounts-valid.json", &a, err, sizeof err),
+                     LTM_OK);
+    size_t missing = 9;
+    assert_int_equal(ltm_accounts_resolve_available(a, LTM_JOB_POST, lookup, partial, &missing),
+                     LTM_OK);
+    assert_int_equal(missing, 1);
+    assert_string_equal(ltm_accounts_find(a, "acme")->channel.token, "li-token");
+    assert_null(ltm_accounts_find(a, "shop.br")->channel.token);
+    assert_true(ltm_channel_token_missing(&ltm_accounts_find(a, "shop.br")->channel));
+    assert_false(ltm_channel_token_missing(&ltm_accounts_find(a, "acme")->channel));
+    assert_false(ltm_channel_token_missing(&ltm_accounts_find(a, "hooked")->channel));
+    ltm_accounts_free(a);
 }
 
 static void example_files_are_valid(void **state)

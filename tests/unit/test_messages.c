@@ -172,6 +172,42 @@ static void result_round_trips(void **state)
     free(json);
 }
 
+/* The accounts file accepts a weekday theme of up to 500 bytes and the poster
+ * attaches it to every published post: the wire must carry as much. */
+static void result_carries_the_longest_theme(void **state)
+{
+    (void)state;
+    char theme[502];
+    memset(theme, 't', 501);
+    theme[500] = '\0';
+    ltm_result r = {0};
+    r.job_id = "post:acme:2026-11-25T08:00:00Z";
+    r.kind = LTM_JOB_POST;
+    r.account = "acme";
+    r.attempt = 1;
+    r.status = LTM_RESULT_PUBLISHED;
+    r.final = 1;
+    r.finished_ms = 1795629600123LL;
+    r.theme = theme;
+    char *json = ltm_result_encode(&r);
+    assert_non_null(json);
+    ltm_result d;
+    char reason[LTM_REASON_SIZE];
+    if (ltm_result_decode(json, strlen(json), &d, reason) != LTM_OK)
+        fail_msg("a 500-byte theme is refused: %s", reason);
+    assert_int_equal(strlen(d.theme), 500);
+    ltm_result_clear(&d);
+    free(json);
+
+    theme[500] = 't';
+    theme[501] = '\0';
+    json = ltm_result_encode(&r);
+    assert_non_null(json);
+    assert_int_equal(ltm_result_decode(json, strlen(json), &d, reason), LTM_EINVAL);
+    assert_non_null(strstr(reason, "theme"));
+    free(json);
+}
+
 static void result_rejects_contradictions(void **state)
 {
     (void)state;
@@ -464,6 +500,7 @@ int main(void)
         cmocka_unit_test(iso_times),
         cmocka_unit_test(engagement_job_round_trips),
         cmocka_unit_test(engagement_result_carries_figures),
+        cmocka_unit_test(result_carries_the_longest_theme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
