@@ -90,7 +90,9 @@ static const struct {
     /* One call per metric: impressions, members reached, reactions,
      * comments, reposts (docs/research/traffic-apis.md, LinkedIn). */
     {"linkedin", 5},
-    {"instagram", 1},
+    /* Insights, at most one retry without refused metrics, and a lookup
+     * of the media when the answer says it does not exist. */
+    {"instagram", 3},
     {"rapidapi", 1},
     {"sandbox", 1},
 };

@@ -114,7 +114,7 @@ static void costs(void **state)
 {
     (void)state;
     assert_int_equal(engagement_check_cost("linkedin"), 5);
-    assert_int_equal(engagement_check_cost("instagram"), 1);
+    assert_int_equal(engagement_check_cost("instagram"), 3);
     assert_int_equal(engagement_check_cost("rapidapi"), 1);
     assert_int_equal(engagement_check_cost("sandbox"), 1);
     assert_true(engagement_channel_readable("linkedin"));

@@ -43,12 +43,12 @@ typedef enum {
 } traffic_grouping;
 
 typedef struct {
-    char key[340];            /* account; "acme post Mon 09:00"; theme or "(none)" */
+    char key[LTM_THEME_MAX + 84]; /* account; "acme post Mon 09:00"; theme or "(none)" */
     char account[65];         /* by account and by slot */
     ltm_job_kind kind;        /* by slot */
     char weekday[4];          /* by slot: "Mon" */
     char time[6];             /* by slot: "09:00" */
-    char theme[257];          /* by theme: "" for none */
+    char theme[LTM_THEME_MAX + 1]; /* by theme: "" for none */
     int posts;                /* posts with a reading at the reference age */
     int unread;               /* posts without it (yet) */
     double median_engagement; /* meaningful when posts > 0 */
