@@ -77,7 +77,7 @@ int engagement_ages_parse(const char *text, int64_t below_ms, engagement_ages *o
         }
         engagement_age *a = &out->items[out->count++];
         a->ms = ms;
-        snprintf(a->label, sizeof a->label, "%s", token);
+        snprintf(a->label, sizeof a->label, "%.*s", (int)sizeof a->label - 1, token);
     } while (*p || p[-1] == ',');
     qsort(out->items, (size_t)out->count, sizeof out->items[0], by_age);
     return LTM_OK;
