@@ -17,8 +17,10 @@
 #define GW_MAX_POSTS 10000
 #define GW_MAX_ENGAGEMENT_ACCOUNTS 256
 
-/* Checks by outcome: read, gone, failed (any other status). */
-enum { GW_CHECK_READ = 0, GW_CHECK_GONE, GW_CHECK_FAILED, GW_CHECK_STATUSES };
+/* Checks by outcome: read, gone, blocked (a permission, quota or rate limit:
+ * the scheduler pauses or blocks the source and alerts on it itself), failed
+ * (any other answer). */
+enum { GW_CHECK_READ = 0, GW_CHECK_GONE, GW_CHECK_FAILED, GW_CHECK_BLOCKED, GW_CHECK_STATUSES };
 extern const char *const gw_check_status_names[GW_CHECK_STATUSES];
 
 typedef struct {

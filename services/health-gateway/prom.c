@@ -145,7 +145,7 @@ static void engagement_families(buf *b, const gw_state *s)
     const gw_engagement *e = &s->eng;
     family(b, "ltm_engagement_checks_total", "counter",
            "Engagement check attempts answered on ltm/results since the gateway started, by "
-           "account and outcome (failed: any answer but read or gone).");
+           "account and outcome (blocked: a permission, quota or rate limit; failed: any other answer).");
     for (size_t i = 0; i < e->account_count; i++) {
         for (int st = 0; st < GW_CHECK_STATUSES; st++)
             add(b, "ltm_engagement_checks_total{account=\"%s\",status=\"%s\"} %llu\n",

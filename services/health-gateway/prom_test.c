@@ -85,7 +85,8 @@ static void samples_carry_the_state(void **unused)
     has_line(text, "ltm_publish_duration_seconds_sum{kind=\"story\"} 3.200000");
     has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"read\"} 2");
     has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"gone\"} 0");
-    has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"failed\"} 1");
+    has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"failed\"} 0");
+    has_line(text, "ltm_engagement_checks_total{account=\"demo\",status=\"blocked\"} 1");
     has_line(text, "ltm_engagement_posts{account=\"demo\"} 1");
     has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"impressions\"} 1200");
     has_line(text, "ltm_engagement_figure{account=\"demo\",figure=\"reach\"} 800");

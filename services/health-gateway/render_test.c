@@ -204,7 +204,7 @@ static void status_shows_recent_posts_and_engagement(void **unused)
     cJSON *acc = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "accounts"), 0);
     char *acc_text = cJSON_PrintUnformatted(acc);
     assert_string_equal(acc_text,
-                        "{\"checks\":{\"read\":1,\"gone\":0,\"failed\":1},\"account\":\"demo\","
+                        "{\"checks\":{\"read\":1,\"gone\":0,\"failed\":0,\"blocked\":1},\"account\":\"demo\","
                         "\"posts\":1,\"figures\":{\"impressions\":1200,\"reach\":800,"
                         "\"reactions\":35,\"comments\":4,\"shares\":2}}");
     free(acc_text);

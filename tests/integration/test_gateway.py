@@ -258,12 +258,13 @@ class GatewayTest(unittest.TestCase):
             check("acme", "post:acme:B", 1, figures={"impressions": 2000, "reactions": 30}),
             check("acme", "story:acme:S", 24, status="gone"),
             check("acme", "post:acme:D", 1, status="failed", error_class="permission"),
+            check("acme", "post:acme:E", 1, status="failed", error_class="server"),
             check(hostile, "post:h:1", 1, figures={"saves": 7}),
         ]
         # The 1 h reading arrives again after the 24 h one: the 24 h one stays.
         sent = [published] + checks + [dict(checks[0])]
         self.assertEqual(ltmtest.publish_lines(self.broker, "poster", "ltm/results", sent), 0)
-        st = gw.wait_for("/status", lambda c, b: len(b["engagement"]["last_checks"]) == 7 and
+        st = gw.wait_for("/status", lambda c, b: len(b["engagement"]["last_checks"]) == 8 and
                          b["engagement"]["recent_posts"], "the checks and recent posts in /status")
         e = st["engagement"]
         self.assertEqual(e["recent_posts"], recent)
@@ -271,7 +272,7 @@ class GatewayTest(unittest.TestCase):
                          (4, engagement["paused"], engagement["blocked"]))
         accounts = {a["account"]: a for a in e["accounts"]}
         self.assertEqual(accounts["acme"], {
-            "account": "acme", "checks": {"read": 4, "gone": 1, "failed": 1}, "posts": 2,
+            "account": "acme", "checks": {"read": 4, "gone": 1, "failed": 1, "blocked": 1}, "posts": 2,
             "figures": {"impressions": 3200, "reach": 800, "reactions": 65, "comments": 4,
                         "shares": 2}})
         self.assertEqual(accounts[hostile]["figures"], {"saves": 7})
@@ -286,6 +287,7 @@ class GatewayTest(unittest.TestCase):
         for line in ['ltm_engagement_checks_total{account="acme",status="read"} 4',
                      'ltm_engagement_checks_total{account="acme",status="gone"} 1',
                      'ltm_engagement_checks_total{account="acme",status="failed"} 1',
+                     'ltm_engagement_checks_total{account="acme",status="blocked"} 1',
                      'ltm_engagement_posts{account="acme"} 2',
                      'ltm_engagement_figure{account="acme",figure="impressions"} 3200',
                      'ltm_engagement_figure{account="acme",figure="reach"} 800',
