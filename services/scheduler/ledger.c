@@ -59,6 +59,11 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS checks ("
     " job_id TEXT PRIMARY KEY, post_job_id TEXT NOT NULL, age_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS checks_post ON checks(post_job_id);"
+    /* The budget's count (ledger_check_dispatches) looks only at checks
+     * sent: without it, every check due scanned all its account's checks,
+     * the waiting ones included (bench-scheduler --checks, issue 15). */
+    "CREATE INDEX IF NOT EXISTS jobs_checks_sent ON jobs(account, updated_ms)"
+    " WHERE kind = 'engagement' AND attempt > 0;"
     "CREATE TABLE IF NOT EXISTS readings ("
     " post_job_id TEXT NOT NULL, age_ms INTEGER NOT NULL, read_ms INTEGER NOT NULL,"
     " impressions INTEGER, reach INTEGER, reactions INTEGER, comments INTEGER,"
@@ -619,11 +624,13 @@ int ledger_check_dispatches(ledger *l, const char *account, const char *channel,
     *out = NULL;
     *count = 0;
     /* A job's updated_ms is at least its last dispatch: jobs not touched
-     * within the window are skipped without looking at their attempts. */
+     * within the window are skipped without looking at their attempts.
+     * "attempt > 0" (a job has attempts only then) lets the planner use
+     * jobs_checks_sent, which leaves out the checks still waiting. */
     sqlite3_stmt *st = prepare(l,
         "SELECT a.dispatched_ms FROM jobs j JOIN checks c ON c.job_id = j.job_id"
         " JOIN posts p ON p.job_id = c.post_job_id JOIN attempts a ON a.job_id = j.job_id"
-        " WHERE j.account = ?1 AND j.kind = 'engagement' AND j.updated_ms > ?3"
+        " WHERE j.account = ?1 AND j.kind = 'engagement' AND j.attempt > 0 AND j.updated_ms > ?3"
         " AND p.channel = ?2 AND a.dispatched_ms > ?3 ORDER BY a.dispatched_ms LIMIT ?4");
     if (!st)
         return LTM_EDB;
