@@ -1013,6 +1013,28 @@ int ledger_readings(ledger *l, const char *post_job_id, ledger_reading *out, int
     return rc == SQLITE_DONE ? LTM_OK : db_error(l, "readings");
 }
 
+/* Steps a query of POST_COLUMNS followed by a reading's columns (NULL when
+ * the post has none), calling each per row until it returns nonzero. */
+static int walk_posts(ledger *l, sqlite3_stmt *st,
+                      int (*each)(void *ctx, const ledger_post *p, const ledger_reading *r),
+                      void *ctx, const char *what)
+{
+    int rc = SQLITE_DONE, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ledger_post p;
+        ledger_reading r;
+        post_from_row(st, 0, &p);
+        int has = sqlite3_column_type(st, 11) != SQLITE_NULL;
+        if (has)
+            reading_from_row(st, 11, &r);
+        stop = each(ctx, &p, has ? &r : NULL);
+    }
+    release(l, st);
+    if (stop)
+        return stop < 0 ? stop : LTM_OK;
+    return rc == SQLITE_DONE ? LTM_OK : db_error(l, what);
+}
+
 int ledger_posts_since(ledger *l, int64_t since_ms, const char *account,
                        int (*each)(void *ctx, const ledger_post *p, const ledger_reading *latest),
                        void *ctx)
@@ -1030,20 +1052,7 @@ int ledger_posts_since(ledger *l, int64_t since_ms, const char *account,
     sqlite3_bind_int64(st, 1, since_ms);
     bind_text(st, 2, account);
     bind_text(st, 3, account);
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ledger_post p;
-        ledger_reading r;
-        post_from_row(st, 0, &p);
-        int has = sqlite3_column_type(st, 11) != SQLITE_NULL;
-        if (has)
-            reading_from_row(st, 11, &r);
-        stop = each(ctx, &p, has ? &r : NULL);
-    }
-    release(l, st);
-    if (stop)
-        return stop < 0 ? stop : LTM_OK;
-    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "posts since");
+    return walk_posts(l, st, each, ctx, "posts since");
 }
 
 /* ---- traffic ranking: one reference age per kind ----------------------- */
@@ -1067,18 +1076,5 @@ int ledger_posts_at_age(ledger *l, int64_t since_ms, const char *account, int64_
     sqlite3_bind_int64(st, 2, post_age_ms > 0 ? post_age_ms : -1);
     sqlite3_bind_int64(st, 3, since_ms);
     bind_text(st, 4, account);
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ledger_post p;
-        ledger_reading r;
-        post_from_row(st, 0, &p);
-        int has = sqlite3_column_type(st, 11) != SQLITE_NULL;
-        if (has)
-            reading_from_row(st, 11, &r);
-        stop = each(ctx, &p, has ? &r : NULL);
-    }
-    release(l, st);
-    if (stop)
-        return stop < 0 ? stop : LTM_OK;
-    return rc == SQLITE_DONE ? LTM_OK : db_error(l, "posts at age");
+    return walk_posts(l, st, each, ctx, "posts at age");
 }
