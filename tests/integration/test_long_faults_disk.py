@@ -135,7 +135,9 @@ class TestDataDirFull(DataDirCase):
         sched, poster, posts = self.start_with_posts(2000, "disk full")
         since = self.watch.mark()
         filler = os.path.join(self.fs.path, "filler")
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file would meet "no space" again when it is
+        # closed, outside the loop that expects it.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
