@@ -241,7 +241,8 @@ class LinkedInReadTest(EngagementCase):
         first = check("post:ann:join", urn, 3600000, account="ann")
         since = self.watch.mark()
         self.send(first)
-        time.sleep(0.3)
+        # The redelivery goes out while the first read's (delayed) call is out.
+        ltmtest.wait_until(lambda: self.li.calls("member_stats"), 5, "the first read's call")
         self.send(check("post:ann:join", urn, 3600000, account="ann", attempt=2))
         r1 = self.result(first["job_id"], 1, since=since)
         r2 = self.result(first["job_id"], 2, since=since)
