@@ -377,6 +377,34 @@ static char *simple_accounts(int accounts)
     return json;
 }
 
+/* The set-up the --checks and --traffic runs share: a fresh ledger at
+ * path, `accounts` simple accounts, and the engine settings with the
+ * engagement ages and the budget parsed. 0, or 1 with the error printed. */
+static int open_engagement_bench(int accounts, const char *budget, const char *path,
+                                 sched_accounts *a, ledger **l, engine_settings *s)
+{
+    remove_ledger(path);
+    ltm_log_init("bench", LTM_LOG_ERROR, LTM_LOG_TEXT);
+    char *json = simple_accounts(accounts);
+    char err[300];
+    *s = (engine_settings){.max_attempts = 3, .post_base_ms = 30000, .story_base_ms = 60000,
+                           .report_base_ms = 60000, .lease_ms = 600000, .grace_ms = 3600000,
+                           .rate_limit_ms = 900000, .report_minute = -1,
+                           .engagement_base_ms = 300000, .quota_pause_ms = 3600000};
+    int ok = sched_accounts_parse(json, strlen(json), a, err, sizeof err) == LTM_OK &&
+             ledger_open(path, l, err, sizeof err) == LTM_OK &&
+             engagement_ages_parse("1h,24h,7d", 0, &s->post_ages, err, sizeof err) == LTM_OK &&
+             engagement_ages_parse("1h,23h", ENGAGEMENT_DAY_MS, &s->story_ages, err,
+                                   sizeof err) == LTM_OK &&
+             engagement_budget_parse(budget, &s->budget, err, sizeof err) == LTM_OK;
+    free(json);
+    if (!ok) {
+        fprintf(stderr, "bench-scheduler: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 /* N post jobs in flight (attempt 1 dispatched), written straight into the
  * ledger: what the engine would hold after publishing them. */
 static int seed_in_flight(ledger *l, int n, int accounts, int64_t at)
@@ -406,28 +434,14 @@ static int seed_in_flight(ledger *l, int n, int accounts, int64_t at)
 
 static int run_checks(int n, int accounts, const char *budget, const char *path)
 {
-    remove_ledger(path);
-    ltm_log_init("bench", LTM_LOG_ERROR, LTM_LOG_TEXT);
     int64_t published = 1795424400000LL; /* 2026-11-23T09:00:00Z */
-    char *json = simple_accounts(accounts);
     sched_accounts a;
-    char err[300];
     ledger *l;
-    engine_settings s = {.max_attempts = 3, .post_base_ms = 30000, .story_base_ms = 60000,
-                         .report_base_ms = 60000, .lease_ms = 600000, .grace_ms = 3600000,
-                         .rate_limit_ms = 900000, .report_minute = -1,
-                         .dispatch_ahead_ms = 10000, .engagement_base_ms = 300000,
-                         .quota_pause_ms = 3600000, .recent_posts = 10};
-    if (sched_accounts_parse(json, strlen(json), &a, err, sizeof err) != LTM_OK ||
-        ledger_open(path, &l, err, sizeof err) != LTM_OK ||
-        engagement_ages_parse("1h,24h,7d", 0, &s.post_ages, err, sizeof err) != LTM_OK ||
-        engagement_ages_parse("1h,23h", ENGAGEMENT_DAY_MS, &s.story_ages, err, sizeof err) !=
-            LTM_OK ||
-        engagement_budget_parse(budget, &s.budget, err, sizeof err) != LTM_OK) {
-        fprintf(stderr, "bench-scheduler: %s\n", err);
+    engine_settings s;
+    if (open_engagement_bench(accounts, budget, path, &a, &l, &s) != 0)
         return 1;
-    }
-    free(json);
+    s.dispatch_ahead_ms = 10000;
+    s.recent_posts = 10;
     if (seed_in_flight(l, n, accounts, published) != LTM_OK) {
         fprintf(stderr, "bench-scheduler: cannot seed the ledger\n");
         return 1;
@@ -577,27 +591,12 @@ static int run_traffic(int n, const char *path)
                         "within the year)\n", 358 * accounts * 3);
         return 2;
     }
-    remove_ledger(path);
-    ltm_log_init("bench", LTM_LOG_ERROR, LTM_LOG_TEXT);
     int64_t now = 1795424400000LL;
-    char *json = simple_accounts(accounts);
     sched_accounts a;
-    char err[300];
     ledger *l;
-    engine_settings s = {.max_attempts = 3, .post_base_ms = 30000, .story_base_ms = 60000,
-                         .report_base_ms = 60000, .lease_ms = 600000, .grace_ms = 3600000,
-                         .rate_limit_ms = 900000, .report_minute = -1,
-                         .engagement_base_ms = 300000, .quota_pause_ms = 3600000};
-    if (sched_accounts_parse(json, strlen(json), &a, err, sizeof err) != LTM_OK ||
-        ledger_open(path, &l, err, sizeof err) != LTM_OK ||
-        engagement_ages_parse("1h,24h,7d", 0, &s.post_ages, err, sizeof err) != LTM_OK ||
-        engagement_ages_parse("1h,23h", ENGAGEMENT_DAY_MS, &s.story_ages, err, sizeof err) !=
-            LTM_OK ||
-        engagement_budget_parse(default_budget, &s.budget, err, sizeof err) != LTM_OK) {
-        fprintf(stderr, "bench-scheduler: %s\n", err);
+    engine_settings s;
+    if (open_engagement_bench(accounts, default_budget, path, &a, &l, &s) != 0)
         return 1;
-    }
-    free(json);
     double t0 = now_s();
     if (seed_posts(l, n, accounts, now) != LTM_OK) {
         fprintf(stderr, "bench-scheduler: cannot seed the ledger\n");

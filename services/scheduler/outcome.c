@@ -152,7 +152,8 @@ static int send_attempt(engine *e, ledger_job *j, const check_target *t, int64_t
 static int dispatch(engine *e, ledger_job *j, int64_t now)
 {
     if (j->kind != LTM_JOB_REPORT && !sched_accounts_find(&e->accounts, j->account))
-        return engine_fail_final(e, j, "config", "the account is no longer in the accounts file", 1, now);
+        return engine_fail_final(e, j, "config", "the account is no longer in the accounts file",
+                                 1, now);
     int64_t until;
     if (account_hold(e, j, &until)) {
         engine_set_state(j, LEDGER_HELD, 0, "account paused");
@@ -170,8 +171,8 @@ static int dispatch(engine *e, ledger_job *j, int64_t now)
         return ledger_job_update(e->l, j, now);
     }
     if (j->attempt >= MAX_ATTEMPT_NUMBER)
-        return engine_fail_final(e, j, "rate_limited", "too many attempts held back by rate limits", 1,
-                          now);
+        return engine_fail_final(e, j, "rate_limited",
+                                 "too many attempts held back by rate limits", 1, now);
     return send_attempt(e, j, j->kind == LTM_JOB_ENGAGEMENT ? &target : NULL, now, 0);
 }
 
@@ -277,8 +278,9 @@ static int apply(engine *e, ledger_job *j, const ltm_result *r, int64_t now)
     if (r->status == LTM_RESULT_FAILED && r->retryable && !r->final &&
         strcmp(cls, "rate_limited") == 0 && j->kind != LTM_JOB_REPORT)
         return rate_limited(e, j, r, now);
-    return engine_after_failure(e, j, cls, r->error, r->status == LTM_RESULT_FAILED && r->retryable,
-                         r->final, r->retry_after_ms, now);
+    return engine_after_failure(e, j, cls, r->error,
+                                r->status == LTM_RESULT_FAILED && r->retryable, r->final,
+                                r->retry_after_ms, now);
 }
 
 /* Decides whether a result counts. Every result is recorded; one that
