@@ -19,16 +19,6 @@ void ntf_engagement_init(ntf_engagement *e)
 /* qsort has no context argument: the records being sorted. */
 static const ntf_record *reading_base;
 
-int ntf_check_blocked(const char *error_class)
-{
-    static const char *const blocks[] = {"permission", "quota", "rate_limited"};
-    for (size_t i = 0; error_class && i < sizeof blocks / sizeof blocks[0]; i++) {
-        if (strcmp(error_class, blocks[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* A check that will not be tried again: read, gone, blocked, or failed for
  * good. */
 void ntf_engagement_count(ntf_engagement *e, const ntf_record *r)
@@ -37,7 +27,7 @@ void ntf_engagement_count(ntf_engagement *e, const ntf_record *r)
         e->checks_read++;
     else if (r->status == LTM_RESULT_GONE)
         e->checks_gone++;
-    else if (r->final && ntf_check_blocked(r->error_class))
+    else if (r->final && ltm_result_class_blocked(r->error_class))
         e->checks_blocked++;
     else if (r->final)
         e->checks_failed++;
