@@ -91,6 +91,14 @@ size_t ntf_latest_readings(const ntf_record *records, size_t *reads, size_t n)
     return kept;
 }
 
+/* A post's figures as the array the totals are kept in (-1: not offered). */
+static const int64_t *figure_values(const ltm_figures *f, int64_t v[LTM_FIGURE_COUNT])
+{
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        v[i] = ltm_figure_get(f, i);
+    return v;
+}
+
 static void add_figures(cJSON *parent, const char *key, const int64_t v[LTM_FIGURE_COUNT])
 {
     cJSON *o = cJSON_AddObjectToObject(parent, key);
@@ -164,9 +172,7 @@ cJSON *ntf_engagement_json(const ntf_engagement *e)
     cJSON_AddNumberToObject(best, "age_ms", (double)r->age_ms);
     cJSON_AddNumberToObject(best, "engagement", (double)ltm_figures_engagement(&r->figures));
     int64_t v[LTM_FIGURE_COUNT];
-    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-        v[i] = ltm_figure_get(&r->figures, i);
-    add_figures(best, "figures", v);
+    add_figures(best, "figures", figure_values(&r->figures, v));
     return o;
 }
 
@@ -187,9 +193,7 @@ void ntf_engagement_text(ntf_buf *b, const ntf_engagement *e)
         age_text(b, r->age_ms);
         ntf_buf_printf(b, ", engagement %lld", (long long)ltm_figures_engagement(&r->figures));
         int64_t v[LTM_FIGURE_COUNT];
-        for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-            v[i] = ltm_figure_get(&r->figures, i);
-        figures_text(b, v);
+        figures_text(b, figure_values(&r->figures, v));
     }
     if (e->checks_failed || e->checks_gone || e->checks_blocked) {
         ntf_buf_printf(b, "\nengagement checks: %llu failed, %llu gone",
