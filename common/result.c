@@ -53,6 +53,16 @@ const char *ltm_result_status_name(ltm_result_status status)
     return (unsigned)status < STATUS_COUNT ? status_names[status] : "unknown";
 }
 
+int ltm_result_class_blocked(const char *error_class)
+{
+    static const char *const classes[] = {"permission", "quota", "rate_limited"};
+    for (size_t i = 0; error_class && i < sizeof classes / sizeof classes[0]; i++) {
+        if (strcmp(error_class, classes[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int ltm_result_status_parse(const char *text, ltm_result_status *out)
 {
     for (size_t i = 0; text && i < STATUS_COUNT; i++) {

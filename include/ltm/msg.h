@@ -116,6 +116,13 @@ typedef struct {
 
 const char *ltm_result_status_name(ltm_result_status status);
 int ltm_result_status_parse(const char *text, ltm_result_status *out);
+/* Whether a check's error class is a block rather than a failure of the
+ * check: "permission" (the scheduler raised its own alert once and ends
+ * every later check of that source this way), "quota" and "rate_limited"
+ * (the scheduler waits and sends the check again). The notifier counts these
+ * neither for engagement.failures.<account> nor in checks_failed; the
+ * gateway counts them as "blocked". 0 for NULL. */
+int ltm_result_class_blocked(const char *error_class);
 int ltm_result_decode(const char *json, size_t len, ltm_result *out,
                       char reason[LTM_REASON_SIZE]);
 char *ltm_result_encode(const ltm_result *result);

@@ -8,16 +8,6 @@
 const char *const gw_check_status_names[GW_CHECK_STATUSES] = {"read", "gone", "failed",
                                                                "blocked"};
 
-static int blocked_class(const char *error_class)
-{
-    static const char *const classes[] = {"permission", "quota", "rate_limited"};
-    for (size_t i = 0; error_class && i < sizeof classes / sizeof classes[0]; i++) {
-        if (strcmp(error_class, classes[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 void gw_engagement_init(gw_engagement *e)
 {
     memset(e, 0, sizeof *e);
@@ -185,7 +175,7 @@ int gw_engagement_add(gw_engagement *e, const ltm_result *r)
     }
     int status = r->status == LTM_RESULT_READ   ? GW_CHECK_READ
                  : r->status == LTM_RESULT_GONE ? GW_CHECK_GONE
-                 : blocked_class(r->error_class) ? GW_CHECK_BLOCKED
+                 : ltm_result_class_blocked(r->error_class) ? GW_CHECK_BLOCKED
                                                  : GW_CHECK_FAILED;
     if (status == GW_CHECK_READ && r->has_figures && r->post_job_id) {
         int rc = record_reading(e, (size_t)(a - e->accounts), r);

@@ -105,7 +105,7 @@ static void on_result(notifier *n, const ltm_mqtt_message *m)
         n->checks_read += r.status == LTM_RESULT_READ;
         n->checks_gone += r.status == LTM_RESULT_GONE;
         int ended = r.final && r.status != LTM_RESULT_READ && r.status != LTM_RESULT_GONE;
-        int blocked = ntf_check_blocked(r.error_class);
+        int blocked = ltm_result_class_blocked(r.error_class);
         n->checks_failed += ended && !blocked;
         n->checks_blocked += ended && blocked;
     }

@@ -47,7 +47,7 @@ typedef struct {
     char last_report_job[201];
     uint64_t records_dropped;   /* results not recorded: the file reached RECORDS_FILE_MAX */
     uint64_t checks_read, checks_gone, checks_failed; /* engagement results heard (final) */
-    uint64_t checks_blocked; /* final, ended by a block (ntf_check_blocked), not failed */
+    uint64_t checks_blocked; /* final, ended by a block (ltm_result_class_blocked), not failed */
     int64_t records_keep_ms;
     int64_t next_prune_ms;
 } notifier;

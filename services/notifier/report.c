@@ -80,7 +80,7 @@ static int parse_engagement(const cJSON *o, ntf_record *out, char *reason, size_
         return LTM_EINVAL;
     for (int i = 0; !rc && i < LTM_FIGURE_COUNT; i++) {
         long long v = -1; /* stays -1 when absent */
-        rc = ltm_json_int(f, ltm_figure_names[i], 0, 0, 1000000000000LL, &v, reason, reason_size);
+        rc = ltm_json_int(f, ltm_figure_names[i], 0, 0, LTM_FIGURE_MAX, &v, reason, reason_size);
         *ltm_figure_at(&out->figures, i) = v;
     }
     out->has_figures = 1;

@@ -19,16 +19,6 @@ void ntf_engagement_init(ntf_engagement *e)
 /* qsort has no context argument: the records being sorted. */
 static const ntf_record *reading_base;
 
-int ntf_check_blocked(const char *error_class)
-{
-    static const char *const blocks[] = {"permission", "quota", "rate_limited"};
-    for (size_t i = 0; error_class && i < sizeof blocks / sizeof blocks[0]; i++) {
-        if (strcmp(error_class, blocks[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* A check that will not be tried again: read, gone, blocked, or failed for
  * good. */
 void ntf_engagement_count(ntf_engagement *e, const ntf_record *r)
@@ -37,7 +27,7 @@ void ntf_engagement_count(ntf_engagement *e, const ntf_record *r)
         e->checks_read++;
     else if (r->status == LTM_RESULT_GONE)
         e->checks_gone++;
-    else if (r->final && ntf_check_blocked(r->error_class))
+    else if (r->final && ltm_result_class_blocked(r->error_class))
         e->checks_blocked++;
     else if (r->final)
         e->checks_failed++;
@@ -99,6 +89,14 @@ size_t ntf_latest_readings(const ntf_record *records, size_t *reads, size_t n)
         reads[kept++] = reads[k];
     }
     return kept;
+}
+
+/* A post's figures as the array the totals are kept in (-1: not offered). */
+static const int64_t *figure_values(const ltm_figures *f, int64_t v[LTM_FIGURE_COUNT])
+{
+    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
+        v[i] = ltm_figure_get(f, i);
+    return v;
 }
 
 static void add_figures(cJSON *parent, const char *key, const int64_t v[LTM_FIGURE_COUNT])
@@ -174,9 +172,7 @@ cJSON *ntf_engagement_json(const ntf_engagement *e)
     cJSON_AddNumberToObject(best, "age_ms", (double)r->age_ms);
     cJSON_AddNumberToObject(best, "engagement", (double)ltm_figures_engagement(&r->figures));
     int64_t v[LTM_FIGURE_COUNT];
-    for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-        v[i] = ltm_figure_get(&r->figures, i);
-    add_figures(best, "figures", v);
+    add_figures(best, "figures", figure_values(&r->figures, v));
     return o;
 }
 
@@ -197,9 +193,7 @@ void ntf_engagement_text(ntf_buf *b, const ntf_engagement *e)
         age_text(b, r->age_ms);
         ntf_buf_printf(b, ", engagement %lld", (long long)ltm_figures_engagement(&r->figures));
         int64_t v[LTM_FIGURE_COUNT];
-        for (int i = 0; i < LTM_FIGURE_COUNT; i++)
-            v[i] = ltm_figure_get(&r->figures, i);
-        figures_text(b, v);
+        figures_text(b, figure_values(&r->figures, v));
     }
     if (e->checks_failed || e->checks_gone || e->checks_blocked) {
         ntf_buf_printf(b, "\nengagement checks: %llu failed, %llu gone",

@@ -14,18 +14,11 @@
 
 typedef struct {
     uint64_t checks_read, checks_failed, checks_gone; /* final answers */
-    uint64_t checks_blocked; /* ended by a block, not a failure: ntf_check_blocked */
+    uint64_t checks_blocked; /* ended by a block, not a failure: ltm_result_class_blocked */
     uint64_t posts_read;              /* distinct posts with a read check */
     int64_t totals[LTM_FIGURE_COUNT]; /* over those posts' latest readings; -1: none offered it */
     const ntf_record *best;           /* latest reading of the best post; NULL: none */
 } ntf_engagement;
-
-/* Whether a check's error class is a block rather than a failure of the
- * check: "permission" (the scheduler raised its own alert once and ends
- * every later check of that source this way), "quota" and "rate_limited"
- * (the scheduler waits and sends the check again). These count neither for
- * engagement.failures.<account> nor in checks_failed. */
-int ntf_check_blocked(const char *error_class);
 
 void ntf_engagement_init(ntf_engagement *e);
 /* A check's answer: read, gone, blocked, or failed for good (retried attempts

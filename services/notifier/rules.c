@@ -85,7 +85,7 @@ static int engagement_result(ntf_rules *r, ntf_engine *e, const ltm_result *res,
         return LTM_OK;
     }
     if (!res->final || (res->status != LTM_RESULT_FAILED && res->status != LTM_RESULT_UNCONFIRMED) ||
-        ntf_check_blocked(res->error_class))
+        ltm_result_class_blocked(res->error_class))
         return LTM_OK;
     if (++a->engagement_consecutive <= r->opts.failure_threshold)
         return LTM_OK;
