@@ -502,8 +502,7 @@ static void on_member_metric(void *ctx, const ltm_http_response *r)
         read_member_metric(t);
         return;
     }
-    ltm_outcome_read(&t->outcome, &t->figures);
-    ltm_task_finish(t);
+    ltm_task_read(t, &t->figures);
 }
 
 /* Sequential, not in parallel: LinkedIn counts every call against the
@@ -528,8 +527,7 @@ static void on_share_stats(void *ctx, const ltm_http_response *r)
                       "LinkedIn's share statistics answer for the post is malformed: %s", reason);
         return;
     }
-    ltm_outcome_read(&t->outcome, &f);
-    ltm_task_finish(t);
+    ltm_task_read(t, &f);
 }
 
 static void linkedin_read(ltm_task *t)
