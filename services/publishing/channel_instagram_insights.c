@@ -233,8 +233,7 @@ static void on_insights(void *ctx, const ltm_http_response *r)
                           "Instagram has no insights of media %s yet (they can lag up to 48 h)",
                           j->remote_id);
         } else {
-            ltm_outcome_read(&t->outcome, &f);
-            ltm_task_finish(t);
+            ltm_task_read(t, &f);
         }
         return;
     }

@@ -460,6 +460,20 @@ static const char *const member_metrics[] = {"IMPRESSION", "MEMBERS_REACHED", "R
 
 static void read_member_metric(ltm_task *t);
 
+/* GET url (an analytics request; NULL when it could not be built, which
+ * fails the read), its answer to done. Takes url. */
+static void ask_analytics(ltm_task *t, char *url, ltm_http_callback done)
+{
+    if (!url) {
+        ltm_task_fail(t, "internal", 1, "cannot build the LinkedIn analytics request");
+        return;
+    }
+    li_headers h;
+    headers_for(t, &h);
+    ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 1u << 20, done);
+    free(url);
+}
+
 static int read_answer_ok(ltm_task *t, const ltm_http_response *r, const char *scope)
 {
     if (ltm_http_ok(r))
@@ -488,24 +502,16 @@ static void on_member_metric(void *ctx, const ltm_http_response *r)
         read_member_metric(t);
         return;
     }
-    ltm_outcome_read(&t->outcome, &t->figures);
-    ltm_task_finish(t);
+    ltm_task_read(t, &t->figures);
 }
 
 /* Sequential, not in parallel: LinkedIn counts every call against the
  * member's small daily budget, and a failure stops the rest. */
 static void read_member_metric(ltm_task *t)
 {
-    char *url = ltm_linkedin_member_stats_url(t->env->linkedin_base, t->job->remote_id,
-                                              member_metrics[t->stage]);
-    li_headers h;
-    headers_for(t, &h);
-    if (!url) {
-        ltm_task_fail(t, "internal", 1, "cannot build the LinkedIn analytics request");
-        return;
-    }
-    ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 1u << 20, on_member_metric);
-    free(url);
+    ask_analytics(t, ltm_linkedin_member_stats_url(t->env->linkedin_base, t->job->remote_id,
+                                                   member_metrics[t->stage]),
+                  on_member_metric);
 }
 
 static void on_share_stats(void *ctx, const ltm_http_response *r)
@@ -521,8 +527,7 @@ static void on_share_stats(void *ctx, const ltm_http_response *r)
                       "LinkedIn's share statistics answer for the post is malformed: %s", reason);
         return;
     }
-    ltm_outcome_read(&t->outcome, &f);
-    ltm_task_finish(t);
+    ltm_task_read(t, &f);
 }
 
 static void linkedin_read(ltm_task *t)
@@ -540,15 +545,9 @@ static void linkedin_read(ltm_task *t)
         read_member_metric(t);
         return;
     }
-    char *url = ltm_linkedin_share_stats_url(t->env->linkedin_base, author, t->job->remote_id);
-    li_headers h;
-    headers_for(t, &h);
-    if (!url) {
-        ltm_task_fail(t, "internal", 1, "cannot build the LinkedIn analytics request");
-        return;
-    }
-    ltm_task_http(t, "GET", url, h.list, 3, NULL, 0, 1u << 20, on_share_stats);
-    free(url);
+    ask_analytics(t,
+                  ltm_linkedin_share_stats_url(t->env->linkedin_base, author, t->job->remote_id),
+                  on_share_stats);
 }
 
 const ltm_channel_ops ltm_linkedin_ops = {LTM_CHANNEL_LINKEDIN, linkedin_publish, linkedin_verify,

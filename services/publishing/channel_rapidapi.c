@@ -193,10 +193,8 @@ static void on_stats(void *ctx, const ltm_http_response *r)
         ltm_task_fail(t, "server", 1,
                       "RapidAPI stats of post %s hold none of the account's stats_fields",
                       t->job->remote_id);
-    else {
-        ltm_outcome_read(&t->outcome, &f);
-        ltm_task_finish(t);
-    }
+    else
+        ltm_task_read(t, &f);
 }
 
 static void rapidapi_read(ltm_task *t)

@@ -116,8 +116,7 @@ static void sandbox_read(ltm_task *t)
     ltm_figures f;
     ltm_sandbox_figures(t->job->remote_id, t->job->age_ms, t->job->post_kind == LTM_JOB_STORY,
                         &f);
-    ltm_outcome_read(&t->outcome, &f);
-    ltm_task_finish(t);
+    ltm_task_read(t, &f);
 }
 
 const ltm_channel_ops ltm_sandbox_ops = {LTM_CHANNEL_SANDBOX, sandbox_publish, NULL,

@@ -53,6 +53,12 @@ void ltm_task_fail(ltm_task *t, const char *error_class, int retryable, const ch
     ltm_task_finish(t);
 }
 
+void ltm_task_read(ltm_task *t, const ltm_figures *figures)
+{
+    ltm_outcome_read(&t->outcome, figures);
+    ltm_task_finish(t);
+}
+
 void ltm_task_unconfirmed(ltm_task *t, const char *fmt, ...)
 {
     ltm_outcome *o = &t->outcome;

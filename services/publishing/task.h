@@ -83,6 +83,10 @@ void ltm_task_finish(ltm_task *t);
 void ltm_task_fail(ltm_task *t, const char *error_class, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Ends it with the figures read (ltm_outcome_read: a figure out of range
+ * fails it instead). */
+void ltm_task_read(ltm_task *t, const ltm_figures *figures);
+
 /* Ends it as unconfirmed (class "unconfirmed", not retryable). */
 void ltm_task_unconfirmed(ltm_task *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
